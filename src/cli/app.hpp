@@ -1,0 +1,57 @@
+// Shared plumbing of the `cloudlet` command: settings from flags,
+// environment and file, and the database every command uses.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+
+#include "core/config.hpp"
+#include "core/pg_pool.hpp"
+#include "db/cluster.hpp"
+
+namespace cloudlet::cli {
+
+// Holds raw flag values until the command runs.
+struct GlobalOptions {
+  std::map<std::string, std::string> flag_values;  // key -> value, only flags given
+  std::string config_file;
+};
+
+// Adds every configuration key as a flag of `app` (usable after any subcommand).
+void add_config_flags(CLI::App& app, GlobalOptions& options);
+// Resolves Settings (flags > env > file > defaults) or exits with a message.
+Settings load_settings_or_exit(const GlobalOptions& options);
+
+// The database of this run: the embedded cluster (started if `start`) or the
+// one given by --database-url.
+// Stops the cluster on destruction if this process started it.
+struct Database {
+  Database() = default;
+  Database(Database&& other) noexcept
+      : cluster(std::move(other.cluster)),
+        url(std::move(other.url)),
+        started_here(std::exchange(other.started_here, false)),
+        shared_with(other.shared_with) {}
+  Database& operator=(Database&&) = delete;
+  ~Database();
+  void release();
+
+  std::optional<db::EmbeddedCluster> cluster;  // set when embedded
+  std::string url;
+  bool started_here = false;
+  std::optional<pid_t> shared_with;  // a live cloudlet that owns the running cluster
+};
+Result<Database> open_database(const Settings& settings, bool start);
+pg::PoolSettings pool_settings(const Settings& settings, const std::string& url);
+
+[[noreturn]] void die(const std::string& message);
+
+void add_db_commands(CLI::App& app, GlobalOptions& options);
+void add_up_command(CLI::App& app, GlobalOptions& options);
+
+}  // namespace cloudlet::cli

@@ -1,0 +1,194 @@
+#include "core/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+
+namespace cloudlet {
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"data_dir", "--data-dir", "directory for the embedded database, credentials and logs"},
+      {"database_url", "--database-url", "use this PostgreSQL instead of the embedded cluster"},
+      {"pg_port", "--pg-port", "port of the embedded PostgreSQL on 127.0.0.1"},
+      {"log_level", "--log-level", "debug, info, warn or error"},
+      {"region", "--region", "AWS region used in signatures and ARNs"},
+      {"account_id", "--account-id", "12-digit account id used in ARNs"},
+      {"api_id", "--api-id", "API id used in execute-api ARNs"},
+      {"gateway.listen", "--gateway-listen", "HOST:PORT of the HTTP gateway"},
+      {"events.listen", "--events-listen", "HOST:PORT of the event bus API"},
+      {"usermgmt.host", "--usermgmt-host", "host the four UserManagement servers listen on"},
+      {"usermgmt.base_port", "--usermgmt-base-port",
+       "port of the first UserManagement server (none); memory, json, postgres follow"},
+      {"credentials_file", "--credentials-file", "JSON file of access keys and IAM policies"},
+      {"db.pool_size", "--db-pool-size", "connections in the PostgreSQL pool"},
+      {"db.query_timeout_ms", "--db-query-timeout-ms", "per-query timeout in milliseconds"},
+      {"auth.clock_skew_seconds", "--clock-skew-seconds",
+       "how far a signed request's X-Amz-Date may be from now"},
+  };
+  return keys;
+}
+
+std::string env_name(std::string_view key) {
+  std::string out = "CLOUDLET_";
+  for (char c : key) {
+    out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+std::map<std::string, std::string, std::less<>> read_environment() {
+  std::map<std::string, std::string, std::less<>> out;
+  for (const auto& key : config_keys()) {
+    if (const char* v = std::getenv(env_name(key.name).c_str()); v != nullptr) {
+      out.emplace(std::string(key.name), v);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+bool known_key(std::string_view name) {
+  for (const auto& key : config_keys()) {
+    if (key.name == name) return true;
+  }
+  return false;
+}
+
+Status flatten(const YAML::Node& node, const std::string& prefix,
+               std::map<std::string, std::string, std::less<>>& out) {
+  if (node.IsMap()) {
+    for (const auto& item : node) {
+      std::string name = prefix.empty() ? item.first.as<std::string>()
+                                        : prefix + "." + item.first.as<std::string>();
+      if (Status s = flatten(item.second, name, out); !s.ok()) return s;
+    }
+    return {};
+  }
+  if (!known_key(prefix)) return Error::invalid_argument("unknown configuration key '" + prefix + "'");
+  if (!node.IsScalar()) {
+    return Error::invalid_argument("configuration key '" + prefix + "' must be a single value");
+  }
+  out[prefix] = node.as<std::string>();
+  return {};
+}
+
+template <class Int>
+Status parse_int(std::string_view text, Int min, Int max, Int& out) {
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < static_cast<long long>(min) ||
+      v > static_cast<long long>(max)) {
+    return Error::invalid_argument("must be an integer from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
+  }
+  out = static_cast<Int>(v);
+  return {};
+}
+
+Status check_listen(std::string_view text) {
+  auto colon = text.rfind(':');
+  std::uint16_t port = 0;
+  if (colon == std::string_view::npos || colon == 0 ||
+      !parse_int<std::uint16_t>(text.substr(colon + 1), 0, 65535, port).ok()) {
+    return Error::invalid_argument("must be HOST:PORT");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string, std::less<>>> read_config_file(
+    const std::filesystem::path& path) {
+  std::map<std::string, std::string, std::less<>> out;
+  try {
+    YAML::Node root = YAML::LoadFile(path.string());
+    if (root.IsNull()) return out;
+    if (!root.IsMap()) return Error::invalid_argument(path.string() + ": expected a YAML mapping");
+    if (Status s = flatten(root, "", out); !s.ok()) {
+      return Error::invalid_argument(path.string() + ": " + s.error().message);
+    }
+  } catch (const YAML::Exception& e) {
+    return Error::invalid_argument(path.string() + ": " + e.what());
+  }
+  return out;
+}
+
+Result<Settings> resolve_settings(const ConfigLayers& layers) {
+  Settings s;
+  // Each parser reads one raw value into Settings and says what is wrong.
+  using Parser = std::function<Status(std::string_view)>;
+  const std::map<std::string_view, Parser> parsers = {
+      {"data_dir", [&](std::string_view v) -> Status {
+         if (v.empty()) return Error::invalid_argument("must not be empty");
+         s.data_dir = std::string(v);
+         return {};
+       }},
+      {"database_url", [&](std::string_view v) -> Status { s.database_url = v; return {}; }},
+      {"pg_port", [&](std::string_view v) { return parse_int<std::uint16_t>(v, 1, 65535, s.pg_port); }},
+      {"log_level", [&](std::string_view v) -> Status {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+           return Error::invalid_argument("must be debug, info, warn or error");
+         }
+         s.log_level = v;
+         return {};
+       }},
+      {"region", [&](std::string_view v) -> Status { s.region = v; return {}; }},
+      {"account_id", [&](std::string_view v) -> Status { s.account_id = v; return {}; }},
+      {"api_id", [&](std::string_view v) -> Status { s.api_id = v; return {}; }},
+      {"gateway.listen", [&](std::string_view v) -> Status {
+         if (Status st = check_listen(v); !st.ok()) return st;
+         s.gateway_listen = v;
+         return {};
+       }},
+      {"events.listen", [&](std::string_view v) -> Status {
+         if (Status st = check_listen(v); !st.ok()) return st;
+         s.events_listen = v;
+         return {};
+       }},
+      {"usermgmt.host", [&](std::string_view v) -> Status { s.usermgmt_host = v; return {}; }},
+      {"usermgmt.base_port",
+       [&](std::string_view v) { return parse_int<std::uint16_t>(v, 1, 65532, s.usermgmt_base_port); }},
+      {"credentials_file", [&](std::string_view v) -> Status { s.credentials_file = v; return {}; }},
+      {"db.pool_size", [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000, s.db_pool_size); }},
+      {"db.query_timeout_ms", [&](std::string_view v) -> Status {
+         long long ms = 0;
+         if (Status st = parse_int<long long>(v, 1, 3600000, ms); !st.ok()) return st;
+         s.db_query_timeout = std::chrono::milliseconds(ms);
+         return {};
+       }},
+      {"auth.clock_skew_seconds", [&](std::string_view v) -> Status {
+         long long secs = 0;
+         if (Status st = parse_int<long long>(v, 1, 86400, secs); !st.ok()) return st;
+         s.clock_skew = std::chrono::seconds(secs);
+         return {};
+       }},
+  };
+  for (const auto& key : config_keys()) {
+    const std::string* raw = nullptr;
+    std::string source;
+    if (auto it = layers.flags.find(key.name); it != layers.flags.end()) {
+      raw = &it->second;
+      source = std::string(key.flag);
+    } else if (auto it2 = layers.env.find(key.name); it2 != layers.env.end()) {
+      raw = &it2->second;
+      source = env_name(key.name);
+    } else if (auto it3 = layers.file.find(key.name); it3 != layers.file.end()) {
+      raw = &it3->second;
+      source = "config file key " + std::string(key.name);
+    }
+    if (raw == nullptr) continue;
+    auto parser = parsers.find(key.name);
+    if (parser == parsers.end()) return Error::internal("no parser for key " + std::string(key.name));
+    if (Status st = parser->second(*raw); !st.ok()) {
+      return Error::invalid_argument(source + ": " + st.error().message);
+    }
+  }
+  return s;
+}
+
+}  // namespace cloudlet

@@ -1,0 +1,68 @@
+// cloudlet's configuration: one table of keys, four layers.
+//
+// Precedence, highest first: command-line flags > environment variables
+// (CLOUDLET_<KEY>, dots become underscores: gateway.listen ->
+// CLOUDLET_GATEWAY_LISTEN) > the YAML file (--config / CLOUDLET_CONFIG;
+// nested maps or dotted keys) > built-in defaults. Every key is declared in
+// `config_keys()`; an unknown key in the YAML file or a value that does not
+// parse is an error that names the key and where it came from.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace cloudlet {
+
+struct Settings {
+  std::filesystem::path data_dir = ".cloudlet";
+  std::string database_url;  // empty: use the embedded cluster under data_dir
+  std::uint16_t pg_port = 54329;
+  std::string log_level = "info";
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string api_id = "cloudlet";
+  std::string gateway_listen = "127.0.0.1:8080";
+  std::string events_listen = "127.0.0.1:8081";
+  std::string usermgmt_host = "127.0.0.1";
+  std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
+  std::string credentials_file;  // empty: <data_dir>/credentials.json
+  std::size_t db_pool_size = 16;
+  std::chrono::milliseconds db_query_timeout{10000};
+  std::chrono::seconds clock_skew{300};
+};
+
+struct ConfigKey {
+  std::string_view name;         // dotted, as in the YAML file
+  std::string_view flag;         // --flag-name (empty: not a flag)
+  std::string_view description;  // for --help and the README
+};
+
+// All keys cloudlet understands.
+const std::vector<ConfigKey>& config_keys();
+
+// "gateway.listen" -> "CLOUDLET_GATEWAY_LISTEN".
+std::string env_name(std::string_view key);
+
+struct ConfigLayers {
+  std::map<std::string, std::string, std::less<>> flags;  // key -> raw value
+  std::map<std::string, std::string, std::less<>> env;
+  std::map<std::string, std::string, std::less<>> file;
+};
+
+// Reads CLOUDLET_* variables for every known key from `environ`.
+std::map<std::string, std::string, std::less<>> read_environment();
+// Reads and flattens a YAML file; unknown keys are errors.
+Result<std::map<std::string, std::string, std::less<>>> read_config_file(
+    const std::filesystem::path& path);
+// Resolves every key by precedence and parses it into Settings.
+Result<Settings> resolve_settings(const ConfigLayers& layers);
+
+}  // namespace cloudlet

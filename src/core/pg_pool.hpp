@@ -1,0 +1,146 @@
+// A bounded pool of PostgreSQL connections on libpq.
+//
+// Contract:
+// - Thread-safe. At most `size` connections exist; a caller waits up to
+//   `acquire_timeout` for one and then gets kResourceExhausted.
+// - Every query is bounded by `query_timeout`: on expiry the query is
+//   cancelled on the server and the caller gets kDeadlineExceeded.
+// - Connections that the server dropped (restart, crash, admin shutdown) are
+//   detected before reuse and replaced, so after PostgreSQL comes back queries
+//   recover without any action. While it is down, calls fail fast with
+//   kUnavailable (SQLSTATE class 08 or 57P0x).
+// - Prepared statements are prepared lazily, once per connection.
+// - Errors are values: `Error::sqlstate` carries the server's SQLSTATE and the
+//   code is derived from it (see classify_sqlstate). SQL text and connection
+//   strings never appear in an Error's message.
+// - Calls block the calling thread: run them on a worker pool, never on an
+//   I/O thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace cloudlet::pg {
+
+struct PoolSettings {
+  std::string url;  // a libpq connection URI or key=value string
+  std::size_t size = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds query_timeout{10000};
+  std::string application_name = "cloudlet";
+};
+
+// A text-format query parameter; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+using Params = std::vector<Param>;
+
+// A statement prepared once per connection under `name`.
+struct Statement {
+  std::string name;
+  std::string sql;
+};
+
+// The rows of one query result, in text format. Owns the libpq result.
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(pg_result* result);
+  Rows(Rows&&) noexcept;
+  Rows& operator=(Rows&&) noexcept;
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows();
+
+  int size() const;
+  int columns() const;
+  bool empty() const { return size() == 0; }
+  // The column's index by name, or -1.
+  int column(std::string_view name) const;
+  bool is_null(int row, int col) const;
+  // The text value; empty for NULL (check is_null when it matters).
+  std::string_view text(int row, int col) const;
+  // The value converted; an error names the column when it does not convert.
+  Result<long long> integer(int row, int col) const;
+  // Number of rows affected by INSERT/UPDATE/DELETE.
+  long long affected() const;
+
+ private:
+  pg_result* result_ = nullptr;
+};
+
+// Maps a SQLSTATE to the caller-oriented code (23505 -> kAlreadyExists,
+// 23503 -> kFailedPrecondition, class 22/23514 -> kInvalidArgument, class 08
+// and 57P0x -> kUnavailable, 57014 -> kDeadlineExceeded, 40001/40P01 -> kAborted).
+ErrorCode classify_sqlstate(std::string_view sqlstate);
+
+// One checked-out connection. Return it by destroying the handle.
+class Connection;
+class Pool;
+
+class Lease {
+ public:
+  Lease(Lease&&) noexcept;
+  Lease& operator=(Lease&&) = delete;
+  Lease(const Lease&) = delete;
+  ~Lease();
+
+  Result<Rows> query(std::string_view sql, const Params& params = {});
+  Result<Rows> execute(const Statement& statement, const Params& params = {});
+  // Runs several statements separated by ';' with no parameters (migrations).
+  Status exec_script(std::string_view sql);
+  // Streams rows into `COPY ... FROM STDIN`; `chunks` yields text-format data.
+  // Returns the number of rows the server reports.
+  Result<long long> copy_in(std::string_view copy_sql,
+                            const std::function<std::optional<std::string>()>& next_chunk);
+  pg_conn* raw();
+
+ private:
+  friend class Pool;
+  Lease(Pool* pool, std::unique_ptr<Connection> conn);
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Pool {
+ public:
+  explicit Pool(PoolSettings settings);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // One statement on any free connection.
+  Result<Rows> query(std::string_view sql, const Params& params = {});
+  Result<Rows> execute(const Statement& statement, const Params& params = {});
+  // Checks out a connection (for transactions or several statements in a row).
+  Result<Lease> acquire();
+  // True when a connection can be made and answers `SELECT 1`.
+  Status ping();
+
+  const PoolSettings& settings() const { return settings_; }
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<Connection> conn);
+
+  PoolSettings settings_;
+  std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::size_t open_ = 0;                           // guarded by mu_: idle + leased
+};
+
+}  // namespace cloudlet::pg

@@ -1,0 +1,124 @@
+#include "core/pg_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "pg_harness.hpp"
+
+namespace cloudlet::pg {
+namespace {
+
+TEST(PgPool, RunsParameterisedQueries) {
+  Pool pool({.url = testing::fresh_database(), .size = 2});
+  auto rows = pool.query("SELECT $1::int + 1, $2::text IS NULL", {"41", std::nullopt});
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  EXPECT_EQ(rows->text(0, 0), "42");
+  EXPECT_EQ(rows->text(0, 1), "t");
+}
+
+TEST(PgPool, PreparesStatementsOncePerConnection) {
+  Pool pool({.url = testing::fresh_database(), .size = 1});
+  Statement stmt{"add_one", "SELECT $1::int + 1"};
+  for (int i = 0; i < 3; ++i) {
+    auto rows = pool.execute(stmt, {std::to_string(i)});
+    ASSERT_TRUE(rows.ok()) << rows.error().message;
+    EXPECT_EQ(rows->integer(0, 0).value(), i + 1);
+  }
+  auto count = pool.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->text(0, 0), "1");
+}
+
+TEST(PgPool, ErrorsCarrySqlstateAndCode) {
+  Pool pool({.url = testing::fresh_database(), .size = 1});
+  auto dup = pool.query("INSERT INTO companies (id, name) VALUES (1, 'again')");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().sqlstate, "23505");
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  auto fk = pool.query(
+      "INSERT INTO contacts (company_id, first_name, last_name, email) VALUES (999, 'a', 'b', 'a@b')");
+  ASSERT_FALSE(fk.ok());
+  EXPECT_EQ(fk.error().code, ErrorCode::kFailedPrecondition);
+  auto syntax = pool.query("SELEC nonsense FROM secret_table");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.error().sqlstate, "42601");
+  EXPECT_EQ(syntax.error().message.find("secret_table"), std::string::npos) << "no SQL text in errors";
+  // The connection is still usable after errors.
+  EXPECT_TRUE(pool.ping().ok());
+}
+
+TEST(PgPool, QueryTimeoutCancelsOnTheServer) {
+  Pool pool({.url = testing::fresh_database(), .size = 1, .query_timeout = std::chrono::milliseconds(200)});
+  auto slow = pool.query("SELECT pg_sleep(5)");
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kDeadlineExceeded);
+  auto after = pool.query("SELECT 1");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+}
+
+TEST(PgPool, BoundedSizeWaitsThenGivesUp) {
+  Pool pool({.url = testing::fresh_database(), .size = 1, .acquire_timeout = std::chrono::milliseconds(100)});
+  auto held = pool.acquire();
+  ASSERT_TRUE(held.ok());
+  auto second = pool.acquire();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kResourceExhausted);
+}
+
+TEST(PgPool, ConcurrentCallersShareConnections) {
+  Pool pool({.url = testing::fresh_database(), .size = 3});
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (pool.query("SELECT pg_backend_pid()").ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  auto backends = pool.query(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudlet' AND datname = current_database()");
+  ASSERT_TRUE(backends.ok());
+  EXPECT_LE(backends->integer(0, 0).value(), 3);
+}
+
+TEST(PgPool, UnreachableServerIsUnavailableWithoutDetails) {
+  Pool pool({.url = "postgresql://cloudlet:topsecret@127.0.0.1:1/none", .size = 1,
+             .connect_timeout = std::chrono::milliseconds(1000)});
+  auto r = pool.query("SELECT 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r.error().message.find("topsecret"), std::string::npos);
+}
+
+// Runs last in this binary (stops the shared cluster for a moment).
+TEST(PgPoolZ, RecoversAfterServerRestart) {
+  Pool pool({.url = testing::fresh_database(), .size = 4});
+  // Warm every connection so all of them are stale after the restart.
+  {
+    std::vector<Lease> leases;
+    for (int i = 0; i < 4; ++i) {
+      auto l = pool.acquire();
+      ASSERT_TRUE(l.ok());
+      leases.push_back(std::move(*l));
+    }
+  }
+  ASSERT_TRUE(testing::cluster().stop().ok());
+  auto down = pool.query("SELECT 1");
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+  Status restarted = testing::cluster().start();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().message;
+  for (int i = 0; i < 10; ++i) {
+    auto r = pool.query("SELECT count(*) FROM contacts");
+    ASSERT_TRUE(r.ok()) << "query " << i << " after restart: " << r.error().message;
+    EXPECT_EQ(r->text(0, 0), "3");
+  }
+}
+
+}  // namespace
+}  // namespace cloudlet::pg
