@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <charconv>
@@ -467,9 +468,12 @@ Status compile_statement(const json::value& v, std::size_t index, bool variables
       auto list = string_list(val, where + "." + std::string(k));
       if (!list.ok()) return list.error();
       for (std::string& r : *list) {
-        if (r != "*" && !r.starts_with("arn:")) {
-          return malformed(where + "." + std::string(k) + " '" + r +
-                           "' must be \"*\" or an ARN starting with \"arn:\"");
+        // An ARN has six fields; refusing shorter patterns keeps field-wise
+        // matching well defined (and a short Deny from silently not applying).
+        if (r != "*" && (!r.starts_with("arn:") || std::count(r.begin(), r.end(), ':') < 5)) {
+          return malformed(
+              where + "." + std::string(k) + " '" + r +
+              "' must be \"*\" or an ARN arn:partition:service:region:account:resource");
         }
         if (variables_enabled && r.find("${") != std::string::npos) {
           return malformed(where + "." + std::string(k) +
