@@ -61,11 +61,16 @@ pg::PoolSettings pool_settings(const Settings& settings, const std::string& url)
 
 namespace {
 
-// The pid of the live cloudlet process that started the embedded cluster, if any.
+// Who runs the embedded cluster: the pid of a live cloudlet process, 0 for a
+// cluster started on purpose by `cloudlet db start`, or nullopt when nobody
+// does (never started, or the owner died and left it running).
 std::optional<pid_t> live_owner(const std::filesystem::path& data_dir) {
   std::ifstream in(data_dir / "owner.pid");
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  std::string word;
+  if (!(in >> word)) return std::nullopt;
+  if (word == "detached") return 0;
+  long pid = std::atol(word.c_str());
+  if (pid <= 0) return std::nullopt;
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return std::nullopt;
   return static_cast<pid_t>(pid);
 }

@@ -44,7 +44,7 @@ struct Database {
   std::optional<db::EmbeddedCluster> cluster;  // set when embedded
   std::string url;
   bool started_here = false;
-  std::optional<pid_t> shared_with;  // a live cloudlet that owns the running cluster
+  std::optional<pid_t> shared_with;  // who runs the cluster: a live cloudlet's pid, 0 = `db start`
 };
 Result<Database> open_database(const Settings& settings, bool start);
 pg::PoolSettings pool_settings(const Settings& settings, const std::string& url);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "cli/app.hpp"
@@ -63,9 +64,12 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
     Database database = database_or_exit(settings, true);
     pg::Pool pool(pool_settings(settings, database.url));
     if (auto r = db::migrate(pool, db::embedded_migrations()); !r.ok()) die(r.error().message);
-    database.started_here = false;  // leave it running
-    std::error_code ec;
-    std::filesystem::remove(std::filesystem::absolute(settings.data_dir) / "owner.pid", ec);
+    if (database.started_here) {
+      // Leave it running, marked as started on purpose so that later
+      // commands share it instead of treating it as a crash leftover.
+      database.started_here = false;
+      std::ofstream(std::filesystem::absolute(settings.data_dir) / "owner.pid") << "detached\n";
+    }
     std::cout << "PostgreSQL is running: DATABASE_URL=" << database.url << "\n"
               << "stop it with: cloudlet db stop\n";
   });
@@ -76,6 +80,8 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
     auto cluster = db::EmbeddedCluster::locate({.data_dir = settings.data_dir, .port = settings.pg_port});
     if (!cluster.ok()) die(cluster.error().message);
     if (Status s = cluster->stop(); !s.ok()) die(s.error().message);
+    std::error_code ec;
+    std::filesystem::remove(cluster->options().data_dir / "owner.pid", ec);
     std::cout << "PostgreSQL stopped\n";
   });
 

@@ -35,7 +35,7 @@ void run_up(const GlobalOptions& options) {
   auto opened = open_database(settings, true);
   if (!opened.ok()) die(opened.error().message);
   Database database = std::move(*opened);
-  if (database.shared_with) {
+  if (database.shared_with && *database.shared_with > 0) {
     die("another cloudlet (pid " + std::to_string(*database.shared_with) +
         ") is already running on the data directory " + settings.data_dir.string() +
         "; stop it first, or use another --data-dir");

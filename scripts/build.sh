@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Configures and builds one CMake preset (dev: debug + ASan/UBSan; release).
+# Usage: scripts/build.sh dev|release [extra targets...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=${1:?usage: scripts/build.sh dev|release [targets...]}
+shift || true
+jobs=$(nproc 2>/dev/null || echo 2)
+if [[ ! -f build/$preset/build.ninja ]]; then
+  echo "build: configuring preset '$preset'"
+  cmake --preset "$preset" >/dev/null
+fi
+echo "build: building preset '$preset' with $jobs jobs (ccache: $(command -v ccache >/dev/null && echo on || echo off))"
+if (($# > 0)); then
+  cmake --build "build/$preset" -j "$jobs" --target "$@"
+else
+  cmake --build "build/$preset" -j "$jobs"
+fi
