@@ -36,7 +36,7 @@ void draw_progress(long long done, long long total) {
   int filled = static_cast<int>(kWidth * done / total);
   std::fprintf(stderr, "\r  [%.*s%*s] %lld/%lld contacts", filled,
                "########################################", kWidth - filled, "", done, total);
-  if (done == total) std::fprintf(stderr, "\n");
+  if (done == total) std::fprintf(stderr, "\n  inserting, indexing and committing...\n");
 }
 
 }  // namespace

@@ -251,6 +251,20 @@ TEST_F(ContactsSql, BulkSeedLoadsGeneratedContacts) {
   EXPECT_NE(text.find("trgm"), std::string::npos) << text;
 }
 
+TEST_F(ContactsSql, LargeSeedRebuildsTheSearchIndexes) {
+  auto indexes = [&]() -> std::string {
+    return std::string(must("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+                "WHERE tablename = 'contacts' AND indexdef LIKE '%gin_trgm_ops%'")
+                           .text(0, 0));
+  };
+  std::string before(indexes());
+  auto report = seed(pool_, {.contacts = 3000, .rebuild_indexes_from = 1000}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(indexes(), before);
+  EXPECT_EQ(before, "contacts_email_trgm_idx,contacts_first_name_trgm_idx,contacts_last_name_trgm_idx");
+  EXPECT_EQ(count_contacts(), 3003);
+}
+
 TEST(SeedRows, AreValidCopyText) {
   std::string row = generated_contact_row(42, 7, {1, 2, 3});
   EXPECT_EQ(std::count(row.begin(), row.end(), '\t'), 4);
