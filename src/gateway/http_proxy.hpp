@@ -1,0 +1,34 @@
+// HTTP_PROXY integrations: forward the request to a URL and relay the answer.
+// Blocking (it owns a private io_context); runs on the gateway's worker pool,
+// never on an I/O thread.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "functions/proxy.hpp"
+#include "gateway/routes.hpp"
+
+namespace cloudlet::gateway {
+
+struct ForwardRequest {
+  std::string method;     // the request's method (integration_method ANY) or the integration's
+  std::string raw_query;  // appended to the URL when non-empty
+  std::vector<std::pair<std::string, std::string>> headers;  // forwarded as-is, minus hop-by-hop
+  std::string body;
+};
+
+// The integration URI with `{name}` / `{name+}` replaced by path parameters.
+std::string expand_uri(std::string_view uri, const Match& match);
+
+// Sends `request` to `url` (http:// only) within `timeout`. Errors:
+// kDeadlineExceeded on timeout, kUnavailable when the upstream cannot be
+// reached or answers something that is not HTTP. The messages are for logs.
+Result<functions::ProxyResponse> forward_http(const std::string& url, ForwardRequest request,
+                                              std::chrono::milliseconds timeout);
+
+}  // namespace cloudlet::gateway
