@@ -12,6 +12,8 @@
 
 #include "core/config.hpp"
 #include "core/pg_pool.hpp"
+#include "core/service.hpp"
+#include "gateway/credentials.hpp"
 #include "db/cluster.hpp"
 
 namespace cloudlet::cli {
@@ -53,5 +55,12 @@ pg::PoolSettings pool_settings(const Settings& settings, const std::string& url)
 
 void add_db_commands(CLI::App& app, GlobalOptions& options);
 void add_up_command(CLI::App& app, GlobalOptions& options);
+void add_gateway_command(CLI::App& app, GlobalOptions& options);
+
+// The gateway with its routes, credentials, contacts functions and logs
+// (gateway_command.cpp); `up` and `cloudlet gateway` both use it.
+Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_ptr<pg::Pool> pool);
+// First `up`: a development key pair with full access in <data_dir>/credentials.json.
+Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
 
 }  // namespace cloudlet::cli

@@ -45,6 +45,8 @@ void run_up(const GlobalOptions& options) {
   if (!applied.ok()) die(applied.error().message);
   for (const auto& name : *applied) log::info("db.migration.applied", {{"name", name}});
 
+  auto credentials = ensure_gateway_credentials(settings);
+  if (!credentials.ok()) die(credentials.error().message);
   std::vector<ServicePtr> services = build_services({settings, pool, database.url});
   std::size_t started = 0;
   for (; started < services.size(); ++started) {
@@ -65,6 +67,12 @@ void run_up(const GlobalOptions& options) {
       std::cout << "  " << service->name() << std::string(16 - std::min<std::size_t>(15, service->name().size()), ' ')
                 << service->endpoint() << "\n";
     }
+    // Where the gateway's keys are; the secret stays in the file (mode 0600).
+    std::cout << "  credentials     " << std::filesystem::absolute(credentials->file).string()
+              << (credentials->created ? "  (new development key " + credentials->access_key_id +
+                                             ", full access; secret in the file)"
+                                       : "")
+              << "\n";
     std::cout << "Press Ctrl-C to stop.\n" << std::flush;
     int sig = wait_for_stop_signal();
     log::info("up.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});

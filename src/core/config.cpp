@@ -28,6 +28,18 @@ const std::vector<ConfigKey>& config_keys() {
       {"db.query_timeout_ms", "--db-query-timeout-ms", "per-query timeout in milliseconds"},
       {"auth.clock_skew_seconds", "--clock-skew-seconds",
        "how far a signed request's X-Amz-Date may be from now"},
+      {"gateway.routes_file", "--routes-file",
+       "JSON routes file (route_key, authorization_type, integrations); default: built in"},
+      {"gateway.io_threads", "--gateway-io-threads", "gateway event-loop threads (0 = one per core)"},
+      {"gateway.workers", "--gateway-workers",
+       "gateway threads for blocking integrations (0 = db.pool_size)"},
+      {"gateway.max_connections", "--gateway-max-connections",
+       "open connections the gateway accepts; more get 503"},
+      {"gateway.idle_timeout_seconds", "--gateway-idle-timeout-seconds",
+       "close a keep-alive connection idle this long"},
+      {"gateway.read_timeout_seconds", "--gateway-read-timeout-seconds",
+       "time a client has to send a request body once its headers arrived (408 after)"},
+      {"logs.retention_days", "--logs-retention-days", "delete log streams older than this"},
   };
   return keys;
 }
@@ -167,6 +179,26 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
          s.clock_skew = std::chrono::seconds(secs);
          return {};
        }},
+      {"gateway.routes_file", [&](std::string_view v) -> Status { s.gateway_routes_file = v; return {}; }},
+      {"gateway.io_threads",
+       [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 256, s.gateway_io_threads); }},
+      {"gateway.workers",
+       [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 1024, s.gateway_workers); }},
+      {"gateway.max_connections",
+       [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections); }},
+      {"gateway.idle_timeout_seconds", [&](std::string_view v) -> Status {
+         long long secs = 0;
+         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
+         s.gateway_idle_timeout = std::chrono::seconds(secs);
+         return {};
+       }},
+      {"gateway.read_timeout_seconds", [&](std::string_view v) -> Status {
+         long long secs = 0;
+         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
+         s.gateway_read_timeout = std::chrono::seconds(secs);
+         return {};
+       }},
+      {"logs.retention_days", [&](std::string_view v) { return parse_int<int>(v, 1, 3650, s.logs_retention_days); }},
   };
   for (const auto& key : config_keys()) {
     const std::string* raw = nullptr;

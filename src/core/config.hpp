@@ -37,6 +37,14 @@ struct Settings {
   std::size_t db_pool_size = 16;
   std::chrono::milliseconds db_query_timeout{10000};
   std::chrono::seconds clock_skew{300};
+  // Gateway (src/gateway): empty routes_file = the built-in default routes.
+  std::string gateway_routes_file;
+  std::size_t gateway_io_threads = 0;  // 0: one per core
+  std::size_t gateway_workers = 0;     // 0: db_pool_size (handlers block on the pool)
+  std::size_t gateway_max_connections = 4096;
+  std::chrono::seconds gateway_idle_timeout{60};
+  std::chrono::seconds gateway_read_timeout{30};
+  int logs_retention_days = 30;
 };
 
 struct ConfigKey {

@@ -84,5 +84,27 @@ TEST_F(ConfigFile, MalformedYamlIsAnError) {
   EXPECT_FALSE(read_config_file(path_).ok());
 }
 
+TEST(Config, GatewayKeysHaveDefaultsAndBounds) {
+  auto d = resolve_settings({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->gateway_routes_file, "");
+  EXPECT_EQ(d->gateway_max_connections, 4096u);
+  EXPECT_EQ(d->gateway_idle_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(d->logs_retention_days, 30);
+  ConfigLayers layers;
+  layers.file = {{"gateway.routes_file", "/etc/routes.json"}, {"gateway.io_threads", "2"},
+                 {"gateway.workers", "32"}, {"logs.retention_days", "7"}};
+  auto s = resolve_settings(layers);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->gateway_routes_file, "/etc/routes.json");
+  EXPECT_EQ(s->gateway_io_threads, 2u);
+  EXPECT_EQ(s->gateway_workers, 32u);
+  EXPECT_EQ(s->logs_retention_days, 7);
+  layers.flags = {{"gateway.max_connections", "0"}};
+  auto bad = resolve_settings(layers);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--gateway-max-connections"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cloudlet
