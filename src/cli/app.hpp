@@ -56,11 +56,15 @@ pg::PoolSettings pool_settings(const Settings& settings, const std::string& url)
 void add_db_commands(CLI::App& app, GlobalOptions& options);
 void add_up_command(CLI::App& app, GlobalOptions& options);
 void add_gateway_command(CLI::App& app, GlobalOptions& options);
+void add_usermgmt_commands(CLI::App& app, GlobalOptions& options);
 
 // The gateway with its routes, credentials, contacts functions and logs
 // (gateway_command.cpp); `up` and `cloudlet gateway` both use it.
 Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_ptr<pg::Pool> pool);
 // First `up`: a development key pair with full access in <data_dir>/credentials.json.
 Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
+// The four UserManagement servers (none, memory, json at <data_dir>/users.json,
+// postgres on `pool`) on usermgmt.host, base port + 0..3 (usermgmt_command.cpp).
+std::vector<ServicePtr> make_usermgmt_services(const Settings& settings, std::shared_ptr<pg::Pool> pool);
 
 }  // namespace cloudlet::cli

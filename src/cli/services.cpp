@@ -15,6 +15,9 @@ std::vector<ServicePtr> build_services(const UpContext& context) {
     // start rather than run without the API.
     die(log::redact(gateway.error().message));
   }
+  for (auto& service : make_usermgmt_services(context.settings, context.pool)) {
+    services.push_back(std::move(service));
+  }
   return services;
 }
 
