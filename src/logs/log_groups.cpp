@@ -63,12 +63,16 @@ void LogWriter::append(std::string_view group, std::string line) {
   }
   queue_.push_back({std::string(group), std::move(stream), std::move(line)});
   ++appended_;
-  if (queue_.size() == 1) wake_.notify_one();
+  // No wake-up per line: at thousands of requests a second that costs a
+  // futex call and a thread switch each. The writer wakes on its own every
+  // kFlushInterval, or early when a batch is worth writing.
+  if (queue_.size() == kWakeBatch) wake_.notify_one();
 }
 
 void LogWriter::flush() {
   std::unique_lock lock(mu_);
   std::uint64_t target = appended_;
+  flush_requested_ = true;
   wake_.notify_one();
   flushed_.wait(lock, [&] { return written_ >= target || !thread_.joinable(); });
 }
@@ -94,7 +98,9 @@ void LogWriter::run() {
   std::vector<Entry> batch;
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !queue_.empty(); });
+    wake_.wait_for(lock, kFlushInterval,
+                   [&] { return stopping_ || flush_requested_ || queue_.size() >= kWakeBatch; });
+    flush_requested_ = false;
     batch.swap(queue_);
     bool done = stopping_;
     lock.unlock();
@@ -102,14 +108,24 @@ void LogWriter::run() {
     std::size_t n = batch.size();
     batch.clear();
     if (std::chrono::steady_clock::now() >= next_purge) {
+      close_files();
       purge_expired(std::chrono::system_clock::now());
       next_purge = std::chrono::steady_clock::now() + std::chrono::hours(1);
     }
     lock.lock();
     written_ += n;
     flushed_.notify_all();
-    if (done && queue_.empty()) return;
+    if (done && queue_.empty()) {
+      lock.unlock();
+      close_files();
+      return;
+    }
   }
+}
+
+void LogWriter::close_files() {
+  for (auto& [path, file] : files_) std::fclose(file);
+  files_.clear();
 }
 
 void LogWriter::write_batch(std::vector<Entry>& batch) {
@@ -124,15 +140,25 @@ void LogWriter::write_batch(std::vector<Entry>& batch) {
   for (const auto& [key, text] : by_file) {
     auto path = stream_path(options_.root, key.first, key.second);
     if (!path.ok()) continue;
-    std::error_code ec;
-    fs::create_directories(path->parent_path(), ec);
-    // O_APPEND writes of whole lines: concurrent writers (several cloudlet
-    // processes on one data dir) never interleave inside a line.
-    std::FILE* f = std::fopen(path->c_str(), "ae");
-    if (f == nullptr) continue;
+    // Files stay open between batches (closed hourly and at stop), so a
+    // batch costs one write per stream, not an open/stat/close.
+    std::FILE*& f = files_[path->string()];
+    if (f == nullptr) {
+      std::error_code ec;
+      fs::create_directories(path->parent_path(), ec);
+      // O_APPEND writes of whole lines: concurrent writers (several cloudlet
+      // processes on one data dir) never interleave inside a line.
+      f = std::fopen(path->c_str(), "ae");
+      if (f == nullptr) {
+        files_.erase(path->string());
+        continue;
+      }
+    }
     std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
+    std::fflush(f);
   }
+  // A new day opens new streams; yesterday's stay cached until the hourly close.
+  if (files_.size() > 256) close_files();
 }
 
 void LogWriter::purge_expired(std::chrono::system_clock::time_point now) {
