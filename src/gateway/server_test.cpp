@@ -354,5 +354,35 @@ TEST_F(GatewayServerTest, AccessLogHasTheSeedFieldsAndNoSecrets) {
                               (logs::daily_stream(std::chrono::system_clock::now()) + ".jsonl")));
 }
 
+TEST_F(GatewayServerTest, HttpProxyForwardsToTheUpstreamAndRoutesReloadAtomically) {
+  // The gateway is its own upstream: /up/{proxy+} forwards to /{proxy}.
+  std::string doc =
+      R"({"integrations":{"up":{"integration_type":"HTTP_PROXY","integration_uri":"http://127.0.0.1:)" +
+      std::to_string(server_->port()) +
+      R"(/{proxy}"},"echo":{"integration_type":"AWS_PROXY","integration_uri":"echo","payload_format_version":"2.0"}},)"
+      R"("routes":[{"route_key":"ANY /up/{proxy+}","target":"integrations/up"},)"
+      R"({"route_key":"GET /open","target":"integrations/echo"}]})";
+  auto routes = RouteTable::compile(doc);
+  ASSERT_TRUE(routes.ok()) << routes.error().message;
+  EXPECT_EQ(call(make(http::verb::get, "/up/open")).status, 404u);  // not yet loaded
+  server_->set_routes(*routes);
+  Reply r = call(make(http::verb::get, "/up/open?x=1"));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("GET /open"), std::string::npos);
+  EXPECT_EQ(call(make(http::verb::post, "/echo", "{}")).status, 404u);  // the old table is gone
+}
+
+TEST_F(GatewayServerTest, CredentialsReloadAtomically) {
+  CredentialsBuilder b("123456789012");
+  b.add_full_access("carol", "AKIDCAROL", "carol-secret-0123456789");
+  server_->set_credentials(b.build());
+  auto req = make(http::verb::post, "/echo", "{}");
+  sign(req, "AKIDCAROL", "carol-secret-0123456789");
+  EXPECT_EQ(call(std::move(req)).status, 200u);
+  auto old = make(http::verb::post, "/echo", "{}");
+  sign(old, "AKIDALICE", "alice-secret-0123456789");
+  EXPECT_EQ(call(std::move(old)).status, 403u);
+}
+
 }  // namespace
 }  // namespace cloudlet::gateway
