@@ -41,7 +41,7 @@ std::string format_timestamp(Timestamp t) {
   auto in_day = t - day;
   long long us = in_day.count();
   long long secs = us / 1'000'000;
-  std::array<char, 40> buf{};
+  std::array<char, 128> buf{};  // roomy: GCC cannot prove the fields are small
   std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()), secs / 3600, (secs / 60) % 60, secs % 60,
