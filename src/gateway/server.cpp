@@ -235,10 +235,17 @@ class Session : public std::enable_shared_from_this<Session> {
       std::string arn =
           auth::execute_api_arn(srv_.verifier.settings().region, srv_.deps.account_id,
                                 srv_.deps.api_id, "$default", method, percent_decode(path));
+      auto policies = creds->policies_for(principal->access_key_id);
+      // The condition context costs a dozen allocations; build it only for
+      // principals whose policies have a Condition block (the default
+      // full-access key has none). nullptr = every key absent, never used.
       auth::ConditionContext context;
-      fill_context(context, *principal, now);
-      auth::Decision decision = auth::evaluate(creds->policies_for(principal->access_key_id),
-                                               {"execute-api:Invoke", arn, &context});
+      bool conditional = std::any_of(policies.begin(), policies.end(), [](const auth::Policy& p) {
+        return std::any_of(p.statements().begin(), p.statements().end(),
+                           [](const auth::Statement& st) { return !st.conditions.empty(); });
+      });
+      if (conditional) fill_context(context, *principal, now);
+      auth::Decision decision = auth::evaluate(policies, {"execute-api:Invoke", arn, &context});
       if (decision != auth::Decision::kAllow) {
         return respond_auth_error(
             auth::access_denied(auth::Endpoint::kHttpApi, decision == auth::Decision::kExplicitDeny,

@@ -46,7 +46,11 @@ constexpr std::string_view kCredentials = R"({"principals":[
   {"user_name":"bob","access_key_id":"AKIDBOB","secret_access_key":"bob-secret-0123456789",
    "policies":[{"Version":"2012-10-17","Statement":[
      {"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},
-     {"Effect":"Deny","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:testapi/$default/DELETE/*"}]}]}]})";
+     {"Effect":"Deny","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:testapi/$default/DELETE/*"}]}]},
+  {"user_name":"dave","access_key_id":"AKIDDAVE","secret_access_key":"dave-secret-0123456789",
+   "policies":[{"Version":"2012-10-17","Statement":[
+     {"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},
+     {"Effect":"Deny","Action":"execute-api:Invoke","Resource":"*","Condition":{"StringEquals":{"aws:username":"dave"},"StringLike":{"aws:UserAgent":"blocked*"}}}]}]}]})";
 
 struct Reply {
   unsigned status = 0;
@@ -160,7 +164,18 @@ class GatewayServerTest : public ::testing::Test {
     return exchange(socket, req);
   }
 
-  std::string access_log() {
+  // The line is appended once the response is written, which can be just
+  // after the client read it: wait (bounded) for `needle` to be logged.
+  std::string access_log(const std::string& needle = "") {
+    for (int i = 0; i < 100; ++i) {
+      std::string text = read_access_log();
+      if (needle.empty() || text.find(needle) != std::string::npos) return text;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return read_access_log();
+  }
+
+  std::string read_access_log() {
     log_->flush();
     std::ifstream in(log_root_ / "aws/api_gw/testapi" /
                      (logs::daily_stream(std::chrono::system_clock::now()) + ".jsonl"));
@@ -337,7 +352,7 @@ TEST_F(GatewayServerTest, AccessLogHasTheSeedFieldsAndNoSecrets) {
       req[http::field::authorization].substr(req[http::field::authorization].rfind('=') + 1));
   Reply ok = call(std::move(req));
   Reply bad = call(make(http::verb::post, "/echo", "{}"));
-  std::string log = access_log();
+  std::string log = access_log(bad.headers["apigw-requestid"]);
   for (const char* field :
        {"requestId", "sourceIp", "requestTime", "protocol", "httpMethod", "resourcePath",
         "routeKey", "status", "responseLength", "integrationErrorMessage"}) {
@@ -382,6 +397,18 @@ TEST_F(GatewayServerTest, CredentialsReloadAtomically) {
   auto old = make(http::verb::post, "/echo", "{}");
   sign(old, "AKIDALICE", "alice-secret-0123456789");
   EXPECT_EQ(call(std::move(old)).status, 403u);
+}
+
+TEST_F(GatewayServerTest, PolicyConditionsSeeTheRequestContext) {
+  auto ok = make(http::verb::get, "/echo");
+  sign(ok, "AKIDDAVE", "dave-secret-0123456789");
+  EXPECT_EQ(call(std::move(ok)).status, 200u);  // from 127.0.0.1, not blocked
+  auto blocked = make(http::verb::get, "/echo");
+  blocked.set(http::field::user_agent, "blocked-agent/1.0");
+  sign(blocked, "AKIDDAVE", "dave-secret-0123456789");
+  Reply r = call(std::move(blocked));
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_EQ(r.body, R"({"message":"Forbidden"})");
 }
 
 }  // namespace
