@@ -147,6 +147,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     busy_ = true;
     begin_exchange();
+    // Known even when the request is refused for its size (413/431 after the header).
+    // (Beast fills method and target before it checks Content-Length.)
+    ex_.method = std::string(parser_->get().method_string());
     if (ec) {
       if (ec == http::error::header_limit) {
         return respond_message(http::status::request_header_fields_too_large,
@@ -449,11 +452,11 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Early errors pass close_after; otherwise the request was read in full
+  // and its own Connection / HTTP version decide.
   bool req_keep_alive() const {
-    // The parsed request (or, after an early error, its header if it got that far).
     if (parser_ && parser_->is_header_done() && !parser_->is_done()) return false;
-    return req_.version() == 0 ? parser_ && parser_->is_header_done() && parser_->get().keep_alive()
-                               : req_.keep_alive();
+    return req_.keep_alive();
   }
 
   void on_written(beast::error_code ec, bool keep_alive, bool drain) {
@@ -497,9 +500,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return s.empty() ? "-" : std::string_view(s);
     };
     std::string path;
-    if (req_.version() != 0) {
+    if (!req_.target().empty()) {
       path = std::string(split_target(req_.target()).first);
-    } else if (parser_ && parser_->is_header_done()) {
+    } else if (parser_) {
       path = std::string(split_target(parser_->get().target()).first);
     }
     json::object o;
@@ -531,7 +534,7 @@ class Session : public std::enable_shared_from_this<Session> {
     json::object o;
     o["requestId"] = request_id;
     o["function"] = name;
-    o["durationMs"] = static_cast<double>(micros) / 1000.0;
+    o["durationUs"] = micros;  // an integer: Boost.JSON writes doubles as 1.82E-1
     o["outcome"] = failed ? "error" : (status >= 500 ? "error_response" : "ok");
     if (!failed) o["statusCode"] = status;
     srv_.deps.log->append("/aws/lambda/" + name, json::serialize(o));
