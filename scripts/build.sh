@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 preset=${1:?usage: scripts/build.sh dev|release [targets...]}
 shift || true
 jobs=$(nproc 2>/dev/null || echo 2)
+# Let clones in other folders (CI) reuse the cache: ccache rewrites paths
+# under the source root to relative ones and ignores the working directory.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 if [[ ! -f build/$preset/build.ninja ]]; then
   echo "build: configuring preset '$preset'"
   cmake --preset "$preset" >/dev/null
