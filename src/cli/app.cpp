@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,28 @@ namespace cloudlet::cli {
 void die(const std::string& message) {
   std::cerr << "cloudlet: " << log::redact(message) << "\n";
   std::exit(1);
+}
+
+namespace {
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::string wait_for_stop_signal() {
+  sigset_t set = stop_signals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 void add_config_flags(CLI::App& app, GlobalOptions& options) {

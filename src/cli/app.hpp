@@ -53,6 +53,12 @@ pg::PoolSettings pool_settings(const Settings& settings, const std::string& url)
 
 [[noreturn]] void die(const std::string& message);
 
+// Long-running commands call block_stop_signals() before any thread starts,
+// so every thread inherits the mask and only wait_for_stop_signal() takes
+// SIGINT/SIGTERM; it returns the signal's name.
+void block_stop_signals();
+std::string wait_for_stop_signal();
+
 void add_db_commands(CLI::App& app, GlobalOptions& options);
 void add_up_command(CLI::App& app, GlobalOptions& options);
 void add_gateway_command(CLI::App& app, GlobalOptions& options);
@@ -61,6 +67,9 @@ void add_usermgmt_commands(CLI::App& app, GlobalOptions& options);
 // The gateway with its routes, credentials, contacts functions and logs
 // (gateway_command.cpp); `up` and `cloudlet gateway` both use it.
 Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_ptr<pg::Pool> pool);
+// The gateway's credentials file: credentials_file, or <data_dir>/credentials.json.
+std::filesystem::path credentials_path(const Settings& settings);
+void add_credentials_command(CLI::App& app, GlobalOptions& options);
 // First `up`: a development key pair with full access in <data_dir>/credentials.json.
 Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
 // The four UserManagement servers (none, memory, json at <data_dir>/users.json,

@@ -46,12 +46,12 @@ class WiredGateway final : public Service {
   std::unique_ptr<gateway::GatewayService> service_;
 };
 
+}  // namespace
+
 std::filesystem::path credentials_path(const Settings& settings) {
   return settings.credentials_file.empty() ? settings.data_dir / "credentials.json"
                                            : std::filesystem::path(settings.credentials_file);
 }
-
-}  // namespace
 
 Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings) {
   // Only the default location gets a generated key: a configured file is the
@@ -115,11 +115,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
 namespace {
 
 void run_gateway(const GlobalOptions& options) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  block_stop_signals();
   Settings settings = load_settings_or_exit(options);
   auto opened = open_database(settings, true);
   if (!opened.ok()) die(opened.error().message);
@@ -136,9 +132,7 @@ void run_gateway(const GlobalOptions& options) {
             << (settings.data_dir / "logs/aws/api_gw" / settings.api_id).string()
             << "/\nPress Ctrl-C to stop.\n"
             << std::flush;
-  int sig = 0;
-  sigwait(&set, &sig);
-  log::info("gateway.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log::info("gateway.stopping", {{"signal", wait_for_stop_signal()}});
   (*service)->stop();
   service->reset();
   pool.reset();

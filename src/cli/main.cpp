@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cloudlet::cli::add_gateway_command(app, options);
   cloudlet::cli::add_usermgmt_commands(app, options);
   cloudlet::cli::add_db_commands(app, options);
+  cloudlet::cli::add_credentials_command(app, options);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,7 +1,4 @@
 // `cloudlet up`: the whole system on one machine.
-#include <pthread.h>
-#include <signal.h>
-
 #include <iostream>
 
 #include "cli/app.hpp"
@@ -13,24 +10,39 @@ namespace cloudlet::cli {
 
 namespace {
 
-int wait_for_stop_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+// Where to reach each service and which credentials to use. Secrets stay in
+// their files (mode 0600); the banner shows commands that read them.
+void print_banner(const Settings& settings, const std::string& database_url,
+                  const std::vector<ServicePtr>& services, const gateway::GeneratedKey& credentials) {
+  std::error_code ec;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) self = "cloudlet";
+  std::string flags = " --data-dir " + settings.data_dir.string();
+  if (!settings.credentials_file.empty()) flags += " --credentials-file " + settings.credentials_file;
+  auto row = [](std::string_view label) {
+    return "  " + std::string(label) + std::string(label.size() < 16 ? 16 - label.size() : 1, ' ');
+  };
+  std::cout << "cloudlet is up\n"
+            << row("data directory") << std::filesystem::absolute(settings.data_dir).string() << "\n"
+            << row("postgres") << "DATABASE_URL=" << database_url << "\n"
+            << row("") << "psql \"$(" << self << " db url" << flags << " --pg-port " << settings.pg_port
+            << ")\"\n";
+  for (const auto& service : services) std::cout << row(service->name()) << service->endpoint() << "\n";
+  std::cout << row("credentials") << std::filesystem::absolute(credentials.file).string()
+            << (credentials.created ? "  (new development key " + credentials.access_key_id +
+                                          ", full access; secret in the file)"
+                                    : "")
+            << "\n"
+            << row("try") << "curl --aws-sigv4 \"aws:amz:" << settings.region
+            << ":execute-api\" --user \"$(" << self << " credentials" << flags
+            << ")\" -H 'content-type: application/json' -d '{\"id\":1}' http://"
+            << settings.gateway_listen << "/contacts_get_by_contact_id\n"
+            << row("") << "eval \"$(" << self << " credentials --format env" << flags
+            << ")\" sets AWS_* for the AWS CLI and boto3\n";
 }
 
 void run_up(const GlobalOptions& options) {
-  // Block the stop signals before any thread starts, so every thread
-  // inherits the mask and only sigwait below takes them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  block_stop_signals();
   Settings settings = load_settings_or_exit(options);
   auto opened = open_database(settings, true);
   if (!opened.ok()) die(opened.error().message);
@@ -58,24 +70,9 @@ void run_up(const GlobalOptions& options) {
   }
   bool all_started = started == services.size();
   if (all_started) {
-    std::cout << "cloudlet is up\n"
-              << "  data directory  " << std::filesystem::absolute(settings.data_dir).string() << "\n"
-              << "  postgres        DATABASE_URL=" << database.url << "\n"
-              << "                  psql \"$(cloudlet db url --data-dir "
-              << settings.data_dir.string() << ")\"\n";
-    for (const auto& service : services) {
-      std::cout << "  " << service->name() << std::string(16 - std::min<std::size_t>(15, service->name().size()), ' ')
-                << service->endpoint() << "\n";
-    }
-    // Where the gateway's keys are; the secret stays in the file (mode 0600).
-    std::cout << "  credentials     " << std::filesystem::absolute(credentials->file).string()
-              << (credentials->created ? "  (new development key " + credentials->access_key_id +
-                                             ", full access; secret in the file)"
-                                       : "")
-              << "\n";
+    print_banner(settings, database.url, services, *credentials);
     std::cout << "Press Ctrl-C to stop.\n" << std::flush;
-    int sig = wait_for_stop_signal();
-    log::info("up.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    log::info("up.stopping", {{"signal", wait_for_stop_signal()}});
   }
   for (std::size_t i = started; i-- > 0;) services[i]->stop();
   services.clear();

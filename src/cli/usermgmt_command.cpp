@@ -42,12 +42,7 @@ ServicePtr make_server(std::size_t index, std::string listen, std::filesystem::p
 }
 
 void run_serve(const GlobalOptions& options, const std::string& store, std::string listen, std::string json_file) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  // Before any thread starts, so only sigwait below takes the stop signals.
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  block_stop_signals();
   Settings settings = load_settings_or_exit(options);
   std::size_t index = 0;
   while (index < kStores.size() && kStores[index] != store) ++index;
@@ -73,9 +68,7 @@ void run_serve(const GlobalOptions& options, const std::string& store, std::stri
   ServicePtr server = make_server(index, listen, json_file, pool);
   if (Status s = server->start(); !s.ok()) die(server->name() + " did not start: " + s.error().message);
   std::cout << server->name() << " listening on " << server->endpoint() << "\n" << std::flush;
-  int sig = 0;
-  sigwait(&set, &sig);
-  log::info("usermgmt.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log::info("usermgmt.stopping", {{"signal", wait_for_stop_signal()}});
   server->stop();
   std::cout << server->name() << " stopped\n";
 }

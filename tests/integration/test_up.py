@@ -1,6 +1,7 @@
 """`cloudlet up` creates its cluster from an empty data dir, serves the
 schema and seed data, stops cleanly on SIGTERM, and starts again on the same
 data (keeping what was written)."""
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +51,11 @@ def stop(proc):
     return proc.returncode, out, err
 
 
+def secret_of(data_dir):
+    with open(os.path.join(data_dir, "credentials.json")) as f:
+        return json.load(f)["principals"][0]["secret_access_key"]
+
+
 def psql(url, sql):
     return subprocess.run(["psql", url, "-XAtqc", sql], capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -70,6 +76,18 @@ class UpTest(unittest.TestCase):
             self.assertEqual(psql(url, "SELECT string_agg(name, ',' ORDER BY id) FROM companies"),
                              "amazon,google,microsoft")
             self.assertEqual(psql(url, "SELECT first_name FROM contacts_get_by_contact_id(3)"), "Pearl")
+            # The banner's psql command and signed curl command work as printed.
+            psql_cmd = next(l for l in banner.splitlines() if "psql" in l).strip()
+            self.assertEqual(subprocess.run(["bash", "-c", psql_cmd + " -XAtqc 'SELECT 42'"],
+                                            capture_output=True, text=True).stdout.strip(), "42")
+            curl_cmd = next(l for l in banner.splitlines() if "curl --aws-sigv4" in l)
+            curl_cmd = curl_cmd.split("try", 1)[1].strip()
+            answer = subprocess.run(["bash", "-c", curl_cmd + " -sS"], capture_output=True, text=True)
+            body = json.loads(answer.stdout)
+            self.assertEqual(body["status_code"], 200, answer)
+            self.assertEqual(body["contact"]["first_name"], "Adele")
+            self.assertIn("new development key", banner)
+            self.assertNotIn(secret_of(self.dir), banner)
             psql(url, "SELECT contacts_insert(1, 'Kept', 'AcrossRestarts', 'kept@x.io')")
             # The password file is private.
             mode = os.stat(os.path.join(self.dir, "pg.password")).st_mode & 0o777
