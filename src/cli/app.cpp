@@ -41,8 +41,7 @@ std::string wait_for_stop_signal() {
 }
 
 void add_config_flags(CLI::App& app, GlobalOptions& options) {
-  app.add_option("--config", options.config_file,
-                 "YAML configuration file (also CLOUDLET_CONFIG)");
+  app.add_option("--config", options.config_file, "YAML configuration file (also CLOUDLET_CONFIG)");
   for (const auto& key : config_keys()) {
     if (key.flag.empty()) continue;
     std::string name(key.name);
@@ -102,7 +101,8 @@ std::optional<pid_t> live_owner(const std::filesystem::path& data_dir) {
 
 void Database::release() {
   if (!cluster || !started_here) return;
-  if (Status s = cluster->stop(); !s.ok()) log::error("db.cluster.stop_failed", {{"error", s.error().message}});
+  if (Status s = cluster->stop(); !s.ok())
+    log::error("db.cluster.stop_failed", {{"error", s.error().message}});
   std::error_code ec;
   std::filesystem::remove(cluster->options().data_dir / "owner.pid", ec);
   started_here = false;
@@ -116,11 +116,13 @@ Result<Database> open_database(const Settings& settings, bool start) {
     database.url = settings.database_url;
     return database;
   }
-  auto cluster = db::EmbeddedCluster::locate({.data_dir = settings.data_dir, .port = settings.pg_port});
+  auto cluster =
+      db::EmbeddedCluster::locate({.data_dir = settings.data_dir, .port = settings.pg_port});
   if (!cluster.ok()) return cluster.error();
   database.cluster.emplace(std::move(*cluster));
   const auto& data_dir = database.cluster->options().data_dir;
-  if (auto owner = live_owner(data_dir); owner && *owner != ::getpid() && database.cluster->running()) {
+  if (auto owner = live_owner(data_dir);
+      owner && *owner != ::getpid() && database.cluster->running()) {
     // Another cloudlet (e.g. `up`) is serving this cluster: share it.
     database.shared_with = *owner;
   } else if (start) {
@@ -133,7 +135,8 @@ Result<Database> open_database(const Settings& settings, bool start) {
     database.started_here = true;
     std::ofstream(data_dir / "owner.pid") << ::getpid() << "\n";
   } else {
-    auto url = db::EmbeddedCluster::read_url(database.cluster->options().data_dir, settings.pg_port);
+    auto url =
+        db::EmbeddedCluster::read_url(database.cluster->options().data_dir, settings.pg_port);
     if (!url.ok()) return url.error();
   }
   database.url = database.cluster->url();

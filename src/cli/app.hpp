@@ -2,19 +2,20 @@
 // environment and file, and the database every command uses.
 #pragma once
 
+#include <sys/types.h>
+
 #include <CLI/CLI.hpp>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <utility>
 
 #include "core/config.hpp"
 #include "core/pg_pool.hpp"
 #include "core/service.hpp"
-#include "gateway/credentials.hpp"
 #include "db/cluster.hpp"
+#include "gateway/credentials.hpp"
 
 namespace cloudlet::cli {
 
@@ -74,6 +75,7 @@ void add_credentials_command(CLI::App& app, GlobalOptions& options);
 Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
 // The four UserManagement servers (none, memory, json at <data_dir>/users.json,
 // postgres on `pool`) on usermgmt.host, base port + 0..3 (usermgmt_command.cpp).
-std::vector<ServicePtr> make_usermgmt_services(const Settings& settings, std::shared_ptr<pg::Pool> pool);
+std::vector<ServicePtr> make_usermgmt_services(const Settings& settings,
+                                               std::shared_ptr<pg::Pool> pool);
 
 }  // namespace cloudlet::cli

@@ -24,18 +24,21 @@ void add_credentials_command(CLI::App& app, GlobalOptions& options) {
     Settings settings = load_settings_or_exit(options);
     std::filesystem::path file = credentials_path(settings);
     std::ifstream in(file);
-    if (!in) die("no credentials file at " + file.string() + ": run `cloudlet up` once to create it");
+    if (!in)
+      die("no credentials file at " + file.string() + ": run `cloudlet up` once to create it");
     std::stringstream text;
     text << in.rdbuf();
     boost::system::error_code ec;
     boost::json::value doc = boost::json::parse(text.str(), ec);
     const boost::json::array* principals = nullptr;
     if (!ec && doc.is_object()) {
-      if (const auto* p = doc.as_object().if_contains("principals"); p != nullptr && p->is_array()) {
+      if (const auto* p = doc.as_object().if_contains("principals");
+          p != nullptr && p->is_array()) {
         principals = &p->as_array();
       }
     }
-    if (principals == nullptr) die(file.string() + " is not a credentials file ({\"principals\": [...]})");
+    if (principals == nullptr)
+      die(file.string() + " is not a credentials file ({\"principals\": [...]})");
     for (const auto& entry : *principals) {
       if (!entry.is_object()) continue;
       const auto& o = entry.as_object();
@@ -54,8 +57,8 @@ void add_credentials_command(CLI::App& app, GlobalOptions& options) {
                   << "export AWS_SECRET_ACCESS_KEY=" << secret << "\n"
                   << "export AWS_DEFAULT_REGION=" << settings.region << "\n";
       } else {
-        boost::json::object out{{"access_key_id", key}, {"secret_access_key", secret},
-                                {"region", settings.region}};
+        boost::json::object out{
+            {"access_key_id", key}, {"secret_access_key", secret}, {"region", settings.region}};
         std::cout << boost::json::serialize(out) << "\n";
       }
       return;

@@ -52,7 +52,8 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
       std::cout << settings.database_url << "\n";
       return;
     }
-    auto u = db::EmbeddedCluster::read_url(std::filesystem::absolute(settings.data_dir), settings.pg_port);
+    auto u = db::EmbeddedCluster::read_url(std::filesystem::absolute(settings.data_dir),
+                                           settings.pg_port);
     if (!u.ok()) die(u.error().message);
     std::cout << *u << "\n";
   });
@@ -77,7 +78,8 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
   auto* stop = db_cmd->add_subcommand("stop", "stop the embedded cluster");
   stop->callback([&options] {
     Settings settings = load_settings_or_exit(options);
-    auto cluster = db::EmbeddedCluster::locate({.data_dir = settings.data_dir, .port = settings.pg_port});
+    auto cluster =
+        db::EmbeddedCluster::locate({.data_dir = settings.data_dir, .port = settings.pg_port});
     if (!cluster.ok()) die(cluster.error().message);
     if (Status s = cluster->stop(); !s.ok()) die(s.error().message);
     std::error_code ec;
@@ -119,9 +121,13 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
 
   static db::SeedOptions seed_options;
   auto* seed = db_cmd->add_subcommand("seed", "load generated contacts for benchmarks (COPY)");
-  seed->add_option("--contacts", seed_options.contacts, "contacts to add")->required()->check(CLI::Range(1LL, 100000000LL));
-  seed->add_option("--companies", seed_options.companies, "companies to add first")->check(CLI::Range(0LL, 1000000LL));
-  seed->add_option("--random-seed", seed_options.random_seed, "generator seed (same seed, same data)");
+  seed->add_option("--contacts", seed_options.contacts, "contacts to add")
+      ->required()
+      ->check(CLI::Range(1LL, 100000000LL));
+  seed->add_option("--companies", seed_options.companies, "companies to add first")
+      ->check(CLI::Range(0LL, 1000000LL));
+  seed->add_option("--random-seed", seed_options.random_seed,
+                   "generator seed (same seed, same data)");
   seed->callback([&options] {
     Settings settings = load_settings_or_exit(options);
     Database database = database_or_exit(settings, true);

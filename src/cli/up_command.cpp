@@ -13,21 +13,25 @@ namespace {
 // Where to reach each service and which credentials to use. Secrets stay in
 // their files (mode 0600); the banner shows commands that read them.
 void print_banner(const Settings& settings, const std::string& database_url,
-                  const std::vector<ServicePtr>& services, const gateway::GeneratedKey& credentials) {
+                  const std::vector<ServicePtr>& services,
+                  const gateway::GeneratedKey& credentials) {
   std::error_code ec;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   if (ec) self = "cloudlet";
   std::string flags = " --data-dir " + settings.data_dir.string();
-  if (!settings.credentials_file.empty()) flags += " --credentials-file " + settings.credentials_file;
+  if (!settings.credentials_file.empty())
+    flags += " --credentials-file " + settings.credentials_file;
   auto row = [](std::string_view label) {
     return "  " + std::string(label) + std::string(label.size() < 16 ? 16 - label.size() : 1, ' ');
   };
   std::cout << "cloudlet is up\n"
-            << row("data directory") << std::filesystem::absolute(settings.data_dir).string() << "\n"
+            << row("data directory") << std::filesystem::absolute(settings.data_dir).string()
+            << "\n"
             << row("postgres") << "DATABASE_URL=" << database_url << "\n"
-            << row("") << "psql \"$(" << self << " db url" << flags << " --pg-port " << settings.pg_port
-            << ")\"\n";
-  for (const auto& service : services) std::cout << row(service->name()) << service->endpoint() << "\n";
+            << row("") << "psql \"$(" << self << " db url" << flags << " --pg-port "
+            << settings.pg_port << ")\"\n";
+  for (const auto& service : services)
+    std::cout << row(service->name()) << service->endpoint() << "\n";
   std::cout << row("credentials") << std::filesystem::absolute(credentials.file).string()
             << (credentials.created ? "  (new development key " + credentials.access_key_id +
                                           ", full access; secret in the file)"
@@ -63,8 +67,8 @@ void run_up(const GlobalOptions& options) {
   std::size_t started = 0;
   for (; started < services.size(); ++started) {
     if (Status s = services[started]->start(); !s.ok()) {
-      std::cerr << "cloudlet: " << services[started]->name() << " did not start: "
-                << log::redact(s.error().message) << "\n";
+      std::cerr << "cloudlet: " << services[started]->name()
+                << " did not start: " << log::redact(s.error().message) << "\n";
       break;
     }
   }
@@ -85,7 +89,8 @@ void run_up(const GlobalOptions& options) {
 }  // namespace
 
 void add_up_command(CLI::App& app, GlobalOptions& options) {
-  auto* up = app.add_subcommand("up", "run every service on one machine, on the embedded PostgreSQL");
+  auto* up =
+      app.add_subcommand("up", "run every service on one machine, on the embedded PostgreSQL");
   up->callback([&options] { run_up(options); });
 }
 

@@ -23,7 +23,9 @@ std::string default_listen(const Settings& settings, std::size_t store_index) {
   return settings.usermgmt_host + ":" + std::to_string(settings.usermgmt_base_port + store_index);
 }
 
-std::filesystem::path default_json_file(const Settings& settings) { return settings.data_dir / "users.json"; }
+std::filesystem::path default_json_file(const Settings& settings) {
+  return settings.data_dir / "users.json";
+}
 
 // The server for store `kStores[index]`; `pool` only for postgres.
 ServicePtr make_server(std::size_t index, std::string listen, std::filesystem::path json_file,
@@ -33,20 +35,30 @@ ServicePtr make_server(std::size_t index, std::string listen, std::filesystem::p
   options.listen = std::move(listen);
   usermgmt::StoreOpener open;
   switch (index) {
-    case 0: open = [] { return Result<usermgmt::StorePtr>(usermgmt::make_none_store()); }; break;
-    case 1: open = [] { return Result<usermgmt::StorePtr>(usermgmt::make_memory_store()); }; break;
-    case 2: open = [json_file] { return usermgmt::open_json_store(json_file); }; break;
-    default: open = [pool] { return Result<usermgmt::StorePtr>(usermgmt::make_pg_store(pool)); }; break;
+    case 0:
+      open = [] { return Result<usermgmt::StorePtr>(usermgmt::make_none_store()); };
+      break;
+    case 1:
+      open = [] { return Result<usermgmt::StorePtr>(usermgmt::make_memory_store()); };
+      break;
+    case 2:
+      open = [json_file] { return usermgmt::open_json_store(json_file); };
+      break;
+    default:
+      open = [pool] { return Result<usermgmt::StorePtr>(usermgmt::make_pg_store(pool)); };
+      break;
   }
   return std::make_unique<usermgmt::UserManagementServer>(std::move(options), std::move(open));
 }
 
-void run_serve(const GlobalOptions& options, const std::string& store, std::string listen, std::string json_file) {
+void run_serve(const GlobalOptions& options, const std::string& store, std::string listen,
+               std::string json_file) {
   block_stop_signals();
   Settings settings = load_settings_or_exit(options);
   std::size_t index = 0;
   while (index < kStores.size() && kStores[index] != store) ++index;
-  if (index == kStores.size()) die("usermgmt serve: --store must be none, memory, json or postgres");
+  if (index == kStores.size())
+    die("usermgmt serve: --store must be none, memory, json or postgres");
   if (listen.empty()) listen = default_listen(settings, index);
 
   std::optional<Database> database;
@@ -66,7 +78,8 @@ void run_serve(const GlobalOptions& options, const std::string& store, std::stri
     json_file = default_json_file(settings).string();
   }
   ServicePtr server = make_server(index, listen, json_file, pool);
-  if (Status s = server->start(); !s.ok()) die(server->name() + " did not start: " + s.error().message);
+  if (Status s = server->start(); !s.ok())
+    die(server->name() + " did not start: " + s.error().message);
   std::cout << server->name() << " listening on " << server->endpoint() << "\n" << std::flush;
   log::info("usermgmt.stopping", {{"signal", wait_for_stop_signal()}});
   server->stop();
@@ -96,7 +109,8 @@ std::string to_json(const google::protobuf::Message& message) {
 
 // The seed client's output for one user.
 void print_user(const ::usermgmt::User& user) {
-  std::cout << "User Details:\nNAME: " << user.name() << "\nAGE: " << user.age() << "\nID: " << user.id() << "\n";
+  std::cout << "User Details:\nNAME: " << user.name() << "\nAGE: " << user.age()
+            << "\nID: " << user.id() << "\n";
 }
 
 template <class T>
@@ -105,17 +119,19 @@ T or_die(Result<T> result, const std::string& what) {
   return std::move(*result);
 }
 
-void run_client(const GlobalOptions& global, ClientOptions options, CLI::App* create, CLI::App* list,
-                CLI::App* get, CLI::App* del) {
+void run_client(const GlobalOptions& global, ClientOptions options, CLI::App* create,
+                CLI::App* list, CLI::App* get, CLI::App* del) {
   Settings settings = load_settings_or_exit(global);
   if (options.server.empty()) {
     // The seed's client read its server from this variable.
-    if (const char* env = std::getenv("server_address"); env != nullptr && *env != '\0') options.server = env;
+    if (const char* env = std::getenv("server_address"); env != nullptr && *env != '\0')
+      options.server = env;
   }
   if (options.server.empty()) options.server = default_listen(settings, 0);
   if (options.timeout_seconds <= 0) die("usermgmt client: --timeout must be positive");
-  usermgmt::Client client(options.server,
-                          std::chrono::milliseconds(static_cast<long long>(options.timeout_seconds * 1000)));
+  usermgmt::Client client(
+      options.server,
+      std::chrono::milliseconds(static_cast<long long>(options.timeout_seconds * 1000)));
   const std::string at = " on " + options.server;
 
   if (create->parsed()) {
@@ -141,8 +157,10 @@ void run_client(const GlobalOptions& global, ClientOptions options, CLI::App* cr
       return;
     }
     std::cout << "ID\tAGE\tNAME\n";
-    for (const auto& u : users.users()) std::cout << u.id() << "\t" << u.age() << "\t" << u.name() << "\n";
-    if (!users.next_page_token().empty()) std::cout << "next page: --page-token " << users.next_page_token() << "\n";
+    for (const auto& u : users.users())
+      std::cout << u.id() << "\t" << u.age() << "\t" << u.name() << "\n";
+    if (!users.next_page_token().empty())
+      std::cout << "next page: --page-token " << users.next_page_token() << "\n";
   } else if (get->parsed() || del->parsed()) {
     bool deleting = del->parsed();
     auto user = or_die(deleting ? client.delete_user(options.id) : client.get_user(options.id),
@@ -169,40 +187,50 @@ void run_client(const GlobalOptions& global, ClientOptions options, CLI::App* cr
 
 }  // namespace
 
-std::vector<ServicePtr> make_usermgmt_services(const Settings& settings, std::shared_ptr<pg::Pool> pool) {
+std::vector<ServicePtr> make_usermgmt_services(const Settings& settings,
+                                               std::shared_ptr<pg::Pool> pool) {
   std::vector<ServicePtr> services;
   for (std::size_t i = 0; i < kStores.size(); ++i) {
-    services.push_back(make_server(i, default_listen(settings, i), default_json_file(settings), pool));
+    services.push_back(
+        make_server(i, default_listen(settings, i), default_json_file(settings), pool));
   }
   return services;
 }
 
 void add_usermgmt_commands(CLI::App& app, GlobalOptions& options) {
-  auto* cmd = app.add_subcommand("usermgmt", "the gRPC UserManagement service: serve one store, or call one");
+  auto* cmd = app.add_subcommand("usermgmt",
+                                 "the gRPC UserManagement service: serve one store, or call one");
   cmd->require_subcommand(1);
 
-  auto* serve = cmd->add_subcommand("serve", "serve UserManagement (with health and reflection) on one store");
+  auto* serve = cmd->add_subcommand(
+      "serve", "serve UserManagement (with health and reflection) on one store");
   auto store = std::make_shared<std::string>();
   auto listen = std::make_shared<std::string>();
   auto json_file = std::make_shared<std::string>();
   serve->add_option("--store", *store, "none | memory | json | postgres")
       ->required()
       ->check(CLI::IsMember({"none", "memory", "json", "postgres"}));
-  serve->add_option("--listen", *listen, "host:port (default: usermgmt.host and base port + store index)");
-  serve->add_option("--json-file", *json_file, "the json store's file (default: <data-dir>/users.json)");
-  serve->callback([&options, store, listen, json_file] { run_serve(options, *store, *listen, *json_file); });
+  serve->add_option("--listen", *listen,
+                    "host:port (default: usermgmt.host and base port + store index)");
+  serve->add_option("--json-file", *json_file,
+                    "the json store's file (default: <data-dir>/users.json)");
+  serve->callback(
+      [&options, store, listen, json_file] { run_serve(options, *store, *listen, *json_file); });
 
-  auto* client = cmd->add_subcommand(
-      "client", "call UserManagement; without a subcommand, create Alice (43) and Bob (30) as the seed's client did");
+  auto* client = cmd->add_subcommand("client",
+                                     "call UserManagement; without a subcommand, create Alice (43) "
+                                     "and Bob (30) as the seed's client did");
   auto copts = std::make_shared<ClientOptions>();
   client->add_option("--server", copts->server, "host:port of the server (else $server_address)");
   client->add_flag("--json", copts->json, "print protobuf JSON instead of text");
-  client->add_option("--timeout", copts->timeout_seconds, "deadline of each call, in seconds (default 10)");
+  client->add_option("--timeout", copts->timeout_seconds,
+                     "deadline of each call, in seconds (default 10)");
   client->require_subcommand(0, 1);
   auto* create = client->add_subcommand("create", "create one user");
   create->add_option("--name", copts->name, "1..256 bytes")->required();
   create->add_option("--age", copts->age, "0..200")->required();
-  auto* list = client->add_subcommand("list", "list users in id order (all, unless filtered or paged)");
+  auto* list =
+      client->add_subcommand("list", "list users in id order (all, unless filtered or paged)");
   list->add_option("--name", copts->name, "only this name");
   list->add_flag("--prefix", copts->prefix, "--name is a prefix");
   list->add_option("--age", copts->age, "only this age");
@@ -212,7 +240,9 @@ void add_usermgmt_commands(CLI::App& app, GlobalOptions& options) {
   get->add_option("id", copts->id, "user id")->required();
   auto* del = client->add_subcommand("delete", "delete one user by id");
   del->add_option("id", copts->id, "user id")->required();
-  client->callback([&options, copts, create, list, get, del] { run_client(options, *copts, create, list, get, del); });
+  client->callback([&options, copts, create, list, get, del] {
+    run_client(options, *copts, create, list, get, del);
+  });
 }
 
 }  // namespace cloudlet::cli

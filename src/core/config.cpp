@@ -30,7 +30,8 @@ const std::vector<ConfigKey>& config_keys() {
        "how far a signed request's X-Amz-Date may be from now"},
       {"gateway.routes_file", "--routes-file",
        "JSON routes file (route_key, authorization_type, integrations); default: built in"},
-      {"gateway.io_threads", "--gateway-io-threads", "gateway event-loop threads (0 = one per core)"},
+      {"gateway.io_threads", "--gateway-io-threads",
+       "gateway event-loop threads (0 = one per core)"},
       {"gateway.workers", "--gateway-workers",
        "gateway threads for blocking integrations (0 = db.pool_size)"},
       {"gateway.max_connections", "--gateway-max-connections",
@@ -81,7 +82,8 @@ Status flatten(const YAML::Node& node, const std::string& prefix,
     }
     return {};
   }
-  if (!known_key(prefix)) return Error::invalid_argument("unknown configuration key '" + prefix + "'");
+  if (!known_key(prefix))
+    return Error::invalid_argument("unknown configuration key '" + prefix + "'");
   if (!node.IsScalar()) {
     return Error::invalid_argument("configuration key '" + prefix + "' must be a single value");
   }
@@ -135,70 +137,113 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
   // Each parser reads one raw value into Settings and says what is wrong.
   using Parser = std::function<Status(std::string_view)>;
   const std::map<std::string_view, Parser> parsers = {
-      {"data_dir", [&](std::string_view v) -> Status {
+      {"data_dir",
+       [&](std::string_view v) -> Status {
          if (v.empty()) return Error::invalid_argument("must not be empty");
          s.data_dir = std::string(v);
          return {};
        }},
-      {"database_url", [&](std::string_view v) -> Status { s.database_url = v; return {}; }},
-      {"pg_port", [&](std::string_view v) { return parse_int<std::uint16_t>(v, 1, 65535, s.pg_port); }},
-      {"log_level", [&](std::string_view v) -> Status {
+      {"database_url",
+       [&](std::string_view v) -> Status {
+         s.database_url = v;
+         return {};
+       }},
+      {"pg_port",
+       [&](std::string_view v) { return parse_int<std::uint16_t>(v, 1, 65535, s.pg_port); }},
+      {"log_level",
+       [&](std::string_view v) -> Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
            return Error::invalid_argument("must be debug, info, warn or error");
          }
          s.log_level = v;
          return {};
        }},
-      {"region", [&](std::string_view v) -> Status { s.region = v; return {}; }},
-      {"account_id", [&](std::string_view v) -> Status { s.account_id = v; return {}; }},
-      {"api_id", [&](std::string_view v) -> Status { s.api_id = v; return {}; }},
-      {"gateway.listen", [&](std::string_view v) -> Status {
+      {"region",
+       [&](std::string_view v) -> Status {
+         s.region = v;
+         return {};
+       }},
+      {"account_id",
+       [&](std::string_view v) -> Status {
+         s.account_id = v;
+         return {};
+       }},
+      {"api_id",
+       [&](std::string_view v) -> Status {
+         s.api_id = v;
+         return {};
+       }},
+      {"gateway.listen",
+       [&](std::string_view v) -> Status {
          if (Status st = check_listen(v); !st.ok()) return st;
          s.gateway_listen = v;
          return {};
        }},
-      {"events.listen", [&](std::string_view v) -> Status {
+      {"events.listen",
+       [&](std::string_view v) -> Status {
          if (Status st = check_listen(v); !st.ok()) return st;
          s.events_listen = v;
          return {};
        }},
-      {"usermgmt.host", [&](std::string_view v) -> Status { s.usermgmt_host = v; return {}; }},
+      {"usermgmt.host",
+       [&](std::string_view v) -> Status {
+         s.usermgmt_host = v;
+         return {};
+       }},
       {"usermgmt.base_port",
-       [&](std::string_view v) { return parse_int<std::uint16_t>(v, 1, 65532, s.usermgmt_base_port); }},
-      {"credentials_file", [&](std::string_view v) -> Status { s.credentials_file = v; return {}; }},
-      {"db.pool_size", [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000, s.db_pool_size); }},
-      {"db.query_timeout_ms", [&](std::string_view v) -> Status {
+       [&](std::string_view v) {
+         return parse_int<std::uint16_t>(v, 1, 65532, s.usermgmt_base_port);
+       }},
+      {"credentials_file",
+       [&](std::string_view v) -> Status {
+         s.credentials_file = v;
+         return {};
+       }},
+      {"db.pool_size",
+       [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000, s.db_pool_size); }},
+      {"db.query_timeout_ms",
+       [&](std::string_view v) -> Status {
          long long ms = 0;
          if (Status st = parse_int<long long>(v, 1, 3600000, ms); !st.ok()) return st;
          s.db_query_timeout = std::chrono::milliseconds(ms);
          return {};
        }},
-      {"auth.clock_skew_seconds", [&](std::string_view v) -> Status {
+      {"auth.clock_skew_seconds",
+       [&](std::string_view v) -> Status {
          long long secs = 0;
          if (Status st = parse_int<long long>(v, 1, 86400, secs); !st.ok()) return st;
          s.clock_skew = std::chrono::seconds(secs);
          return {};
        }},
-      {"gateway.routes_file", [&](std::string_view v) -> Status { s.gateway_routes_file = v; return {}; }},
+      {"gateway.routes_file",
+       [&](std::string_view v) -> Status {
+         s.gateway_routes_file = v;
+         return {};
+       }},
       {"gateway.io_threads",
        [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 256, s.gateway_io_threads); }},
       {"gateway.workers",
        [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 1024, s.gateway_workers); }},
       {"gateway.max_connections",
-       [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections); }},
-      {"gateway.idle_timeout_seconds", [&](std::string_view v) -> Status {
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections);
+       }},
+      {"gateway.idle_timeout_seconds",
+       [&](std::string_view v) -> Status {
          long long secs = 0;
          if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
          s.gateway_idle_timeout = std::chrono::seconds(secs);
          return {};
        }},
-      {"gateway.read_timeout_seconds", [&](std::string_view v) -> Status {
+      {"gateway.read_timeout_seconds",
+       [&](std::string_view v) -> Status {
          long long secs = 0;
          if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
          s.gateway_read_timeout = std::chrono::seconds(secs);
          return {};
        }},
-      {"logs.retention_days", [&](std::string_view v) { return parse_int<int>(v, 1, 3650, s.logs_retention_days); }},
+      {"logs.retention_days",
+       [&](std::string_view v) { return parse_int<int>(v, 1, 3650, s.logs_retention_days); }},
   };
   for (const auto& key : config_keys()) {
     const std::string* raw = nullptr;
@@ -215,7 +260,8 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
     }
     if (raw == nullptr) continue;
     auto parser = parsers.find(key.name);
-    if (parser == parsers.end()) return Error::internal("no parser for key " + std::string(key.name));
+    if (parser == parsers.end())
+      return Error::internal("no parser for key " + std::string(key.name));
     if (Status st = parser->second(*raw); !st.ok()) {
       return Error::invalid_argument(source + ": " + st.error().message);
     }

@@ -33,7 +33,7 @@ struct Settings {
   std::string events_listen = "127.0.0.1:8081";
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
-  std::string credentials_file;  // empty: <data_dir>/credentials.json
+  std::string credentials_file;              // empty: <data_dir>/credentials.json
   std::size_t db_pool_size = 16;
   std::chrono::milliseconds db_query_timeout{10000};
   std::chrono::seconds clock_skew{300};

@@ -19,12 +19,13 @@ TEST(Config, DefaultsWhenNothingIsSet) {
 
 TEST(Config, FlagsBeatEnvironmentBeatFileBeatDefaults) {
   ConfigLayers layers;
-  layers.file = {{"pg_port", "1111"}, {"region", "eu-west-1"}, {"log_level", "warn"}, {"data_dir", "/f"}};
+  layers.file = {
+      {"pg_port", "1111"}, {"region", "eu-west-1"}, {"log_level", "warn"}, {"data_dir", "/f"}};
   layers.env = {{"pg_port", "2222"}, {"region", "eu-central-1"}, {"data_dir", "/e"}};
   layers.flags = {{"pg_port", "3333"}};
   auto s = resolve_settings(layers);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ(s->pg_port, 3333);          // flag
+  EXPECT_EQ(s->pg_port, 3333);           // flag
   EXPECT_EQ(s->region, "eu-central-1");  // env over file
   EXPECT_EQ(s->data_dir, "/e");
   EXPECT_EQ(s->log_level, "warn");  // file over default
@@ -92,8 +93,10 @@ TEST(Config, GatewayKeysHaveDefaultsAndBounds) {
   EXPECT_EQ(d->gateway_idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(d->logs_retention_days, 30);
   ConfigLayers layers;
-  layers.file = {{"gateway.routes_file", "/etc/routes.json"}, {"gateway.io_threads", "2"},
-                 {"gateway.workers", "32"}, {"logs.retention_days", "7"}};
+  layers.file = {{"gateway.routes_file", "/etc/routes.json"},
+                 {"gateway.io_threads", "2"},
+                 {"gateway.workers", "32"},
+                 {"logs.retention_days", "7"}};
   auto s = resolve_settings(layers);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->gateway_routes_file, "/etc/routes.json");

@@ -30,10 +30,14 @@ std::shared_ptr<spdlog::logger> logger() {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -41,7 +45,8 @@ std::string_view level_name(Level level) {
 std::string utc_now() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
@@ -70,9 +75,11 @@ bool ends_value(char c) {
 }  // namespace
 
 bool parse_level(std::string_view text, Level& out) {
-  static constexpr std::array<std::pair<std::string_view, Level>, 4> kLevels{{
-      {"debug", Level::kDebug}, {"info", Level::kInfo}, {"warn", Level::kWarn},
-      {"error", Level::kError}}};
+  static constexpr std::array<std::pair<std::string_view, Level>, 4> kLevels{
+      {{"debug", Level::kDebug},
+       {"info", Level::kInfo},
+       {"warn", Level::kWarn},
+       {"error", Level::kError}}};
   for (auto [name, level] : kLevels) {
     if (text == name) {
       out = level;
@@ -86,8 +93,8 @@ void set_level(Level level) { g_level.store(level); }
 
 std::string redact(std::string_view text) {
   static constexpr std::array<std::string_view, 6> kValueKeys{
-      "password=", "pgpassword=", "signature=", "x-amz-signature=", "secret_access_key=",
-      "x-amz-security-token="};
+      "password=",        "pgpassword=",        "signature=",
+      "x-amz-signature=", "secret_access_key=", "x-amz-security-token="};
   static constexpr std::array<std::string_view, 4> kJsonKeys{
       "\"password\":\"", "\"secret_access_key\":\"", "\"secret\":\"", "\"signature\":\""};
   std::string out;

@@ -17,10 +17,12 @@ TEST(Redact, LeavesUrlWithoutPasswordAlone) {
 
 TEST(Redact, MasksConninfoAndSignatures) {
   EXPECT_EQ(redact("host=x password=hunter2 dbname=y"), "host=x password=*** dbname=y");
-  EXPECT_EQ(redact("Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, "
-                   "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
-            "Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=***");
-  EXPECT_EQ(redact("/p?X-Amz-Signature=abcdef&X-Amz-Date=1"), "/p?X-Amz-Signature=***&X-Amz-Date=1");
+  EXPECT_EQ(
+      redact("Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, "
+             "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+      "Credential=AKID/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=***");
+  EXPECT_EQ(redact("/p?X-Amz-Signature=abcdef&X-Amz-Date=1"),
+            "/p?X-Amz-Signature=***&X-Amz-Date=1");
 }
 
 TEST(Redact, MasksJsonSecrets) {

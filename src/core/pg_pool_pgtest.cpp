@@ -1,10 +1,9 @@
-#include "core/pg_pool.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
+#include "core/pg_pool.hpp"
 #include "pg_harness.hpp"
 
 namespace cloudlet::pg {
@@ -38,19 +37,23 @@ TEST(PgPool, ErrorsCarrySqlstateAndCode) {
   EXPECT_EQ(dup.error().sqlstate, "23505");
   EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
   auto fk = pool.query(
-      "INSERT INTO contacts (company_id, first_name, last_name, email) VALUES (999, 'a', 'b', 'a@b')");
+      "INSERT INTO contacts (company_id, first_name, last_name, email) VALUES (999, 'a', 'b', "
+      "'a@b')");
   ASSERT_FALSE(fk.ok());
   EXPECT_EQ(fk.error().code, ErrorCode::kFailedPrecondition);
   auto syntax = pool.query("SELEC nonsense FROM secret_table");
   ASSERT_FALSE(syntax.ok());
   EXPECT_EQ(syntax.error().sqlstate, "42601");
-  EXPECT_EQ(syntax.error().message.find("secret_table"), std::string::npos) << "no SQL text in errors";
+  EXPECT_EQ(syntax.error().message.find("secret_table"), std::string::npos)
+      << "no SQL text in errors";
   // The connection is still usable after errors.
   EXPECT_TRUE(pool.ping().ok());
 }
 
 TEST(PgPool, QueryTimeoutCancelsOnTheServer) {
-  Pool pool({.url = testing::fresh_database(), .size = 1, .query_timeout = std::chrono::milliseconds(200)});
+  Pool pool({.url = testing::fresh_database(),
+             .size = 1,
+             .query_timeout = std::chrono::milliseconds(200)});
   auto slow = pool.query("SELECT pg_sleep(5)");
   ASSERT_FALSE(slow.ok());
   EXPECT_EQ(slow.error().code, ErrorCode::kDeadlineExceeded);
@@ -59,7 +62,9 @@ TEST(PgPool, QueryTimeoutCancelsOnTheServer) {
 }
 
 TEST(PgPool, BoundedSizeWaitsThenGivesUp) {
-  Pool pool({.url = testing::fresh_database(), .size = 1, .acquire_timeout = std::chrono::milliseconds(100)});
+  Pool pool({.url = testing::fresh_database(),
+             .size = 1,
+             .acquire_timeout = std::chrono::milliseconds(100)});
   auto held = pool.acquire();
   ASSERT_TRUE(held.ok());
   auto second = pool.acquire();
@@ -81,13 +86,15 @@ TEST(PgPool, ConcurrentCallersShareConnections) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 200);
   auto backends = pool.query(
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudlet' AND datname = current_database()");
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudlet' AND datname = "
+      "current_database()");
   ASSERT_TRUE(backends.ok());
   EXPECT_LE(backends->integer(0, 0).value(), 3);
 }
 
 TEST(PgPool, UnreachableServerIsUnavailableWithoutDetails) {
-  Pool pool({.url = "postgresql://cloudlet:topsecret@127.0.0.1:1/none", .size = 1,
+  Pool pool({.url = "postgresql://cloudlet:topsecret@127.0.0.1:1/none",
+             .size = 1,
              .connect_timeout = std::chrono::milliseconds(1000)});
   auto r = pool.query("SELECT 1");
   ASSERT_FALSE(r.ok());

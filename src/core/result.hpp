@@ -37,12 +37,16 @@ std::string_view to_string(ErrorCode code);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
-  std::string message;  // safe for logs; never contains secrets. Not for clients as-is.
+  std::string message;   // safe for logs; never contains secrets. Not for clients as-is.
   std::string sqlstate;  // set for errors that came from PostgreSQL
 
-  static Error invalid_argument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg), {}}; }
+  static Error invalid_argument(std::string msg) {
+    return {ErrorCode::kInvalidArgument, std::move(msg), {}};
+  }
   static Error not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg), {}}; }
-  static Error unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg), {}}; }
+  static Error unavailable(std::string msg) {
+    return {ErrorCode::kUnavailable, std::move(msg), {}};
+  }
   static Error internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg), {}}; }
 };
 
@@ -53,7 +57,8 @@ namespace detail {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,7 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <openssl/rand.h>
 #include <sstream>
 
 #include "core/log.hpp"
@@ -35,13 +35,15 @@ std::optional<fs::path> find_bindir() {
     candidates.push_back(entry.path() / "bin");
   }
   std::sort(candidates.begin(), candidates.end(), [](const fs::path& a, const fs::path& b) {
-    return std::stoi(a.parent_path().filename().string()) > std::stoi(b.parent_path().filename().string());
+    return std::stoi(a.parent_path().filename().string()) >
+           std::stoi(b.parent_path().filename().string());
   });
   if (auto on_path = find_on_path("pg_ctl")) {
     candidates.push_back(fs::canonical(*on_path, ec).parent_path());
   }
   for (const auto& dir : candidates) {
-    if (::access((dir / "initdb").c_str(), X_OK) == 0 && ::access((dir / "pg_ctl").c_str(), X_OK) == 0 &&
+    if (::access((dir / "initdb").c_str(), X_OK) == 0 &&
+        ::access((dir / "pg_ctl").c_str(), X_OK) == 0 &&
         ::access((dir / "postgres").c_str(), X_OK) == 0) {
       return dir;
     }
@@ -52,7 +54,8 @@ std::optional<fs::path> find_bindir() {
 std::string random_password() {
   unsigned char bytes[18];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::string out;
   for (unsigned char b : bytes) out.push_back(kAlphabet[b % 62]);
   return out;
@@ -80,7 +83,8 @@ Status write_private_file(const fs::path& path, const std::string& content) {
 Status chown_to(const fs::path& path, const std::optional<RunAs>& user) {
   if (!user) return {};
   if (::lchown(path.c_str(), user->uid, user->gid) != 0) {
-    return Error::unavailable("cannot give " + path.string() + " to the service user: " + std::strerror(errno));
+    return Error::unavailable("cannot give " + path.string() +
+                              " to the service user: " + std::strerror(errno));
   }
   return {};
 }
@@ -128,11 +132,12 @@ Result<EmbeddedCluster> EmbeddedCluster::locate(ClusterOptions options) {
   c.options_ = std::move(options);
   auto bindir = find_bindir();
   if (!bindir) {
-    return Error{ErrorCode::kFailedPrecondition,
-                 "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found; install the "
-                 "Debian package postgresql-15 (scripts/install-deps.sh does), or pass "
-                 "--database-url to use an existing server",
-                 {}};
+    return Error{
+        ErrorCode::kFailedPrecondition,
+        "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found; install the "
+        "Debian package postgresql-15 (scripts/install-deps.sh does), or pass "
+        "--database-url to use an existing server",
+        {}};
   }
   c.bindir_ = *bindir;
 
@@ -141,14 +146,16 @@ Result<EmbeddedCluster> EmbeddedCluster::locate(ClusterOptions options) {
   fs::create_directories(data_dir, ec);
   if (ec) {
     return Error{ErrorCode::kFailedPrecondition,
-                 "cannot create the data directory " + data_dir.string() + ": " + ec.message(), {}};
+                 "cannot create the data directory " + data_dir.string() + ": " + ec.message(),
+                 {}};
   }
   fs::path probe = data_dir / ".write-probe";
   {
     std::ofstream out(probe);
     if (!out) {
       return Error{ErrorCode::kFailedPrecondition,
-                   "the data directory " + data_dir.string() + " is not writable", {}};
+                   "the data directory " + data_dir.string() + " is not writable",
+                   {}};
     }
   }
   fs::remove(probe, ec);
@@ -158,10 +165,11 @@ Result<EmbeddedCluster> EmbeddedCluster::locate(ClusterOptions options) {
     const passwd* pw = ::getpwnam("postgres");
     if (pw == nullptr) pw = ::getpwnam("nobody");
     if (pw == nullptr) {
-      return Error{ErrorCode::kFailedPrecondition,
-                   "running as root, but there is no unprivileged 'postgres' or 'nobody' account to "
-                   "run PostgreSQL as (PostgreSQL refuses to run as root)",
-                   {}};
+      return Error{
+          ErrorCode::kFailedPrecondition,
+          "running as root, but there is no unprivileged 'postgres' or 'nobody' account to "
+          "run PostgreSQL as (PostgreSQL refuses to run as root)",
+          {}};
     }
     c.service_user_ = RunAs{pw->pw_uid, pw->pw_gid};
     // Traverse-only for others, so the service user can reach pg/; the
@@ -212,9 +220,10 @@ Result<bool> EmbeddedCluster::ensure_initialized() {
     return false;
   }
   if (fs::exists(pgdata_) && !fs::is_empty(pgdata_, ec)) {
-    return Error{ErrorCode::kFailedPrecondition,
-                 pgdata_.string() + " is not empty and is not a PostgreSQL cluster; refusing to touch it",
-                 {}};
+    return Error{
+        ErrorCode::kFailedPrecondition,
+        pgdata_.string() + " is not empty and is not a PostgreSQL cluster; refusing to touch it",
+        {}};
   }
   fs::create_directories(pgdata_, ec);
   ::chmod(pgdata_.c_str(), 0700);
@@ -229,10 +238,16 @@ Result<bool> EmbeddedCluster::ensure_initialized() {
   if (Status s = write_private_file(pwfile, password_); !s.ok()) return s.error();
   if (Status s = chown_to(pwfile, service_user_); !s.ok()) return s.error();
 
-  std::vector<std::string> argv = {(bindir_ / "initdb").string(), "-D", pgdata_.string(),
-                                   "-U", kSuperuser, "--pwfile=" + pwfile.string(),
-                                   "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
-                                   "--encoding=UTF8", "--locale=C.UTF-8"};
+  std::vector<std::string> argv = {(bindir_ / "initdb").string(),
+                                   "-D",
+                                   pgdata_.string(),
+                                   "-U",
+                                   kSuperuser,
+                                   "--pwfile=" + pwfile.string(),
+                                   "--auth-host=scram-sha-256",
+                                   "--auth-local=scram-sha-256",
+                                   "--encoding=UTF8",
+                                   "--locale=C.UTF-8"};
   if (!options_.durable) argv.push_back("--no-sync");
   auto out = run(argv);
   fs::remove(pwfile, ec);
@@ -241,7 +256,8 @@ Result<bool> EmbeddedCluster::ensure_initialized() {
     return Error{ErrorCode::kFailedPrecondition, "initdb failed:\n" + log::redact(out->output), {}};
   }
   std::ofstream conf(pgdata_ / "postgresql.conf", std::ios::app);
-  conf << "\n# cloudlet writes its settings here on every start\ninclude_if_exists = 'cloudlet.conf'\n";
+  conf << "\n# cloudlet writes its settings here on every start\ninclude_if_exists = "
+          "'cloudlet.conf'\n";
   return true;
 }
 
@@ -270,9 +286,10 @@ bool EmbeddedCluster::running() const {
 
 Status EmbeddedCluster::start() {
   if (running()) {
-    log::warn("db.cluster.adopt_stale",
-              {{"detail", "PostgreSQL was left running by an earlier run; stopping it cleanly first"},
-               {"pgdata", pgdata_.string()}});
+    log::warn(
+        "db.cluster.adopt_stale",
+        {{"detail", "PostgreSQL was left running by an earlier run; stopping it cleanly first"},
+         {"pgdata", pgdata_.string()}});
     if (Status s = stop(); !s.ok()) return s;
   }
   if (Status s = check_port_free(options_.port); !s.ok()) return s;
@@ -287,9 +304,10 @@ Status EmbeddedCluster::start() {
                   pgdata_.string(), "-l", logfile.string()});
   if (!out.ok()) return out.error();
   if (out->exit_code != 0) {
-    return Error{ErrorCode::kUnavailable,
-                 "PostgreSQL did not start (" + logfile.string() + " says:" + log_tail(logfile) + ")",
-                 {}};
+    return Error{
+        ErrorCode::kUnavailable,
+        "PostgreSQL did not start (" + logfile.string() + " says:" + log_tail(logfile) + ")",
+        {}};
   }
   pg::Pool admin({.url = url_for("postgres"), .size = 1});
   auto exists = admin.query("SELECT 1 FROM pg_database WHERE datname = $1", {kDatabase});
@@ -313,8 +331,8 @@ Status EmbeddedCluster::stop() {
 }
 
 std::string EmbeddedCluster::url_for(const std::string& database) const {
-  return "postgresql://" + std::string(kSuperuser) + ":" + password_ + "@127.0.0.1:" +
-         std::to_string(options_.port) + "/" + database;
+  return "postgresql://" + std::string(kSuperuser) + ":" + password_ +
+         "@127.0.0.1:" + std::to_string(options_.port) + "/" + database;
 }
 
 std::string EmbeddedCluster::url() const { return url_for(kDatabase); }
@@ -325,8 +343,8 @@ Result<std::string> EmbeddedCluster::read_url(const fs::path& data_dir, std::uin
     return Error::not_found("no embedded cluster in " + data_dir.string() +
                             " yet: run `cloudlet up` (or `cloudlet db start`) first");
   }
-  return "postgresql://" + std::string(kSuperuser) + ":" + *pw + "@127.0.0.1:" +
-         std::to_string(port) + "/" + kDatabase;
+  return "postgresql://" + std::string(kSuperuser) + ":" + *pw +
+         "@127.0.0.1:" + std::to_string(port) + "/" + kDatabase;
 }
 
 }  // namespace cloudlet::db

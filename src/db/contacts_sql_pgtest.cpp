@@ -36,15 +36,18 @@ class ContactsSql : public ::testing::Test {
   std::vector<long long> filter(const std::string& id, const std::optional<std::string>& search,
                                 const std::optional<std::string>& start,
                                 const std::optional<std::string>& finish) {
-    return ids("SELECT * FROM contacts_get_by_dynamic_filter($1, $2, $3, $4)", {id, search, start, finish});
+    return ids("SELECT * FROM contacts_get_by_dynamic_filter($1, $2, $3, $4)",
+               {id, search, start, finish});
   }
   std::vector<long long> page(const std::string& search, int number, int size) {
-    return ids("SELECT * FROM contacts_get_by_pagination(0, $1, '0001.01.01', '0001.01.01', $2, $3)",
-               {search, std::to_string(number), std::to_string(size)});
+    return ids(
+        "SELECT * FROM contacts_get_by_pagination(0, $1, '0001.01.01', '0001.01.01', $2, $3)",
+        {search, std::to_string(number), std::to_string(size)});
   }
   long long insert(const std::string& company, const std::string& first, const std::string& last,
                    const std::string& email) {
-    pg::Rows rows = must("SELECT * FROM contacts_insert($1, $2, $3, $4)", {company, first, last, email});
+    pg::Rows rows =
+        must("SELECT * FROM contacts_insert($1, $2, $3, $4)", {company, first, last, email});
     return rows.empty() ? -1 : rows.integer(0, 0).value();
   }
   long long count_contacts() { return must("SELECT count(*) FROM contacts").integer(0, 0).value(); }
@@ -53,8 +56,9 @@ class ContactsSql : public ::testing::Test {
 using Ids = std::vector<long long>;
 
 TEST_F(ContactsSql, SeedDataAsTheSeedInsertedIt) {
-  pg::Rows rows = must("SELECT c.id, c.first_name, c.last_name, co.id, co.name FROM contacts c "
-                       "JOIN companies co ON co.id = c.company_id ORDER BY c.id");
+  pg::Rows rows = must(
+      "SELECT c.id, c.first_name, c.last_name, co.id, co.name FROM contacts c "
+      "JOIN companies co ON co.id = c.company_id ORDER BY c.id");
   ASSERT_EQ(rows.size(), 3);
   EXPECT_EQ(rows.text(0, 1), "Adele");
   EXPECT_EQ(rows.text(0, 4), "amazon");
@@ -89,7 +93,8 @@ TEST_F(ContactsSql, GetByCompanyIdOrderedById) {
 }
 
 TEST_F(ContactsSql, UpdateChangesRowAndMissingIdReturnsNoRow) {
-  EXPECT_EQ(ids("SELECT * FROM contacts_update_by_contact_id(2, 3, 'Blair', 'Ramsey', 'br@x.io')"), Ids{2});
+  EXPECT_EQ(ids("SELECT * FROM contacts_update_by_contact_id(2, 3, 'Blair', 'Ramsey', 'br@x.io')"),
+            Ids{2});
   pg::Rows row = must("SELECT last_name, company_id FROM contacts WHERE id = 2");
   EXPECT_EQ(row.text(0, 0), "Ramsey");
   EXPECT_EQ(row.text(0, 1), "3");
@@ -112,11 +117,14 @@ TEST_F(ContactsSql, UnknownCompanyIsAForeignKeyError) {
 TEST_F(ContactsSql, ChecksRejectEmptyNamesAndBadEmails) {
   EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, '', 'b', 'a@b.c')").sqlstate, "23514");
   EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, '   ', 'b', 'a@b.c')").sqlstate, "23514");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, 'a', 'b', 'no-at-sign')").sqlstate, "23514");
+  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, 'a', 'b', 'no-at-sign')").sqlstate,
+            "23514");
   EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, 'a', 'b', 'two@@x')").sqlstate, "23514");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, 'a', 'b', 'sp ace@x.io')").sqlstate, "23514");
+  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, 'a', 'b', 'sp ace@x.io')").sqlstate,
+            "23514");
   EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, NULL, 'b', 'a@x.io')").sqlstate, "23502");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, repeat('x', 256), 'b', 'a@x.io')").sqlstate, "22001");
+  EXPECT_EQ(must_fail("SELECT * FROM contacts_insert(1, repeat('x', 256), 'b', 'a@x.io')").sqlstate,
+            "22001");
   // '%' and '_' are legal in an e-mail's local part.
   EXPECT_GT(insert("1", "Per", "Cent", "100%_off+tag@shop.example"), 0);
 }
@@ -147,8 +155,9 @@ TEST_F(ContactsSql, SearchIsCaseInsensitiveOverNamesEmailAndCompany) {
 
 TEST_F(ContactsSql, SearchTextIsNeverSql) {
   long long before = count_contacts();
-  for (std::string evil : {"' OR 1=1 --", "%'; DROP TABLE contacts; --", "'", "''", "\\",
-                           "\\'; SELECT pg_sleep(10); --", "amazon' OR 'x'='x", "$1", "); DELETE FROM contacts; --"}) {
+  for (std::string evil :
+       {"' OR 1=1 --", "%'; DROP TABLE contacts; --", "'", "''", "\\",
+        "\\'; SELECT pg_sleep(10); --", "amazon' OR 'x'='x", "$1", "); DELETE FROM contacts; --"}) {
     EXPECT_EQ(filter("0", evil, std::nullopt, std::nullopt), Ids{}) << evil;
     EXPECT_EQ(page(evil, 1, 5), Ids{}) << evil;
   }
@@ -178,7 +187,8 @@ TEST_F(ContactsSql, PercentAndUnderscoreMatchThemselves) {
 TEST_F(ContactsSql, UnicodeNamesRoundTripAndSearchCaseInsensitively) {
   long long z = insert("2", "Zoë", "Ørsted-Müller", "zoe@x.io");
   long long j = insert("2", "日本", "太郎", "taro@x.io");
-  pg::Rows row = must("SELECT first_name, last_name FROM contacts_get_by_contact_id($1)", {std::to_string(z)});
+  pg::Rows row =
+      must("SELECT first_name, last_name FROM contacts_get_by_contact_id($1)", {std::to_string(z)});
   EXPECT_EQ(row.text(0, 0), "Zoë");
   EXPECT_EQ(row.text(0, 1), "Ørsted-Müller");
   EXPECT_EQ(filter("0", "ØRSTED", std::nullopt, std::nullopt), Ids{z});
@@ -190,7 +200,8 @@ TEST_F(ContactsSql, SeedExamplePaginationPagesOneToThree) {
   // 1 seed contact at amazon + 11 more = 12: pages of 5 hold 5, 5, 2.
   std::vector<long long> amazon = {1};
   for (int i = 0; i < 11; ++i) {
-    amazon.push_back(insert("1", "Person" + std::to_string(i), "Amazonian", "p" + std::to_string(i) + "@x.io"));
+    amazon.push_back(
+        insert("1", "Person" + std::to_string(i), "Amazonian", "p" + std::to_string(i) + "@x.io"));
   }
   insert("2", "Not", "Amazon", "other@x.io");  // matches 'amazon' by last name too
   auto p1 = page("amazon", 1, 5);
@@ -210,11 +221,19 @@ TEST_F(ContactsSql, SeedExamplePaginationPagesOneToThree) {
 }
 
 TEST_F(ContactsSql, PageBoundariesRaiseDistinctErrors) {
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 0, 5)").sqlstate, "22V01");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, -3, 5)").sqlstate, "22V01");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, NULL, 5)").sqlstate, "22V01");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 1, 0)").sqlstate, "22V02");
-  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 1, 1001)").sqlstate, "22V02");
+  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 0, 5)").sqlstate,
+            "22V01");
+  EXPECT_EQ(
+      must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, -3, 5)").sqlstate,
+      "22V01");
+  EXPECT_EQ(
+      must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, NULL, 5)").sqlstate,
+      "22V01");
+  EXPECT_EQ(must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 1, 0)").sqlstate,
+            "22V02");
+  EXPECT_EQ(
+      must_fail("SELECT * FROM contacts_get_by_pagination(0, '', NULL, NULL, 1, 1001)").sqlstate,
+      "22V02");
   EXPECT_EQ(page("", 1, 1), Ids{1});
   EXPECT_EQ(page("", 1, 1000), (Ids{1, 2, 3}));
   EXPECT_EQ(page("", 3, 1), Ids{3});
@@ -222,9 +241,10 @@ TEST_F(ContactsSql, PageBoundariesRaiseDistinctErrors) {
 }
 
 TEST_F(ContactsSql, OrderIsCreatedAtThenId) {
-  must("INSERT INTO contacts (id, company_id, first_name, last_name, email, created_at) VALUES "
-       "(100, 1, 'Same', 'Time', 's1@x.io', '2022-09-23 00:00:00+00'),"
-       "(50, 1, 'Same', 'Time', 's2@x.io', '2022-09-23 00:00:00+00')");
+  must(
+      "INSERT INTO contacts (id, company_id, first_name, last_name, email, created_at) VALUES "
+      "(100, 1, 'Same', 'Time', 's1@x.io', '2022-09-23 00:00:00+00'),"
+      "(50, 1, 'Same', 'Time', 's2@x.io', '2022-09-23 00:00:00+00')");
   EXPECT_EQ(filter("0", "same", std::nullopt, std::nullopt), (Ids{50, 100}));
   EXPECT_EQ(filter("0", "", std::nullopt, std::nullopt), (Ids{1, 50, 100, 2, 3}));
 }
@@ -241,8 +261,9 @@ TEST_F(ContactsSql, BulkSeedLoadsGeneratedContacts) {
   auto lease = pool_.acquire();
   ASSERT_TRUE(lease.ok());
   ASSERT_TRUE(lease->query("SET enable_seqscan = off").ok());
-  auto explained = lease->query("EXPLAIN SELECT id FROM contacts WHERE first_name ILIKE '%ompso%' "
-                                "OR last_name ILIKE '%ompso%' OR email ILIKE '%ompso%'");
+  auto explained = lease->query(
+      "EXPLAIN SELECT id FROM contacts WHERE first_name ILIKE '%ompso%' "
+      "OR last_name ILIKE '%ompso%' OR email ILIKE '%ompso%'");
   ASSERT_TRUE(explained.ok());
   ASSERT_TRUE(lease->query("RESET enable_seqscan").ok());
   pg::Rows plan = std::move(*explained);
@@ -254,14 +275,15 @@ TEST_F(ContactsSql, BulkSeedLoadsGeneratedContacts) {
 TEST_F(ContactsSql, LargeSeedRebuildsTheSearchIndexes) {
   auto indexes = [&]() -> std::string {
     return std::string(must("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
-                "WHERE tablename = 'contacts' AND indexdef LIKE '%gin_trgm_ops%'")
+                            "WHERE tablename = 'contacts' AND indexdef LIKE '%gin_trgm_ops%'")
                            .text(0, 0));
   };
   std::string before(indexes());
   auto report = seed(pool_, {.contacts = 3000, .rebuild_indexes_from = 1000}, nullptr);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(indexes(), before);
-  EXPECT_EQ(before, "contacts_email_trgm_idx,contacts_first_name_trgm_idx,contacts_last_name_trgm_idx");
+  EXPECT_EQ(before,
+            "contacts_email_trgm_idx,contacts_first_name_trgm_idx,contacts_last_name_trgm_idx");
   EXPECT_EQ(count_contacts(), 3003);
 }
 

@@ -49,7 +49,8 @@ Result<Migration> make_migration(std::string name, std::string sql) {
   }
   auto [ptr, ec] = std::from_chars(name.data(), name.data() + underscore, version);
   if (ec != std::errc() || ptr != name.data() + underscore || version <= 0) {
-    return Error::invalid_argument("migration file '" + name + "' must start with a positive version number");
+    return Error::invalid_argument("migration file '" + name +
+                                   "' must start with a positive version number");
   }
   Migration m;
   m.version = version;
@@ -72,12 +73,13 @@ Result<std::vector<Migration>> load_migrations(const fs::path& dir) {
     out.push_back(std::move(*m));
   }
   if (ec) return Error::invalid_argument("cannot read " + dir.string() + ": " + ec.message());
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
   return out;
 }
 
-Result<std::vector<const Migration*>> plan_migrations(const std::vector<Migration>& files,
-                                                      const std::vector<AppliedMigration>& applied) {
+Result<std::vector<const Migration*>> plan_migrations(
+    const std::vector<Migration>& files, const std::vector<AppliedMigration>& applied) {
   std::map<int, const Migration*> by_version;
   for (const auto& m : files) {
     auto [it, inserted] = by_version.emplace(m.version, &m);
@@ -96,7 +98,8 @@ Result<std::vector<const Migration*>> plan_migrations(const std::vector<Migratio
     } else if (it->second->checksum != m->checksum) {
       return Error{ErrorCode::kFailedPrecondition,
                    "migration " + m->name + " was edited after it was applied (recorded checksum " +
-                       it->second->checksum.substr(0, 12) + "…, file now " + m->checksum.substr(0, 12) +
+                       it->second->checksum.substr(0, 12) + "…, file now " +
+                       m->checksum.substr(0, 12) +
                        "…); applied migrations must not change: add a new migration instead",
                    {}};
     }
@@ -145,8 +148,8 @@ Result<std::vector<AppliedMigration>> read_applied(pg::Lease& conn) {
   for (int i = 0; i < rows->size(); ++i) {
     auto v = rows->integer(i, 0);
     if (!v.ok()) return v.error();
-    out.push_back({static_cast<int>(*v), std::string(rows->text(i, 1)), std::string(rows->text(i, 2)),
-                   std::string(rows->text(i, 3))});
+    out.push_back({static_cast<int>(*v), std::string(rows->text(i, 1)),
+                   std::string(rows->text(i, 2)), std::string(rows->text(i, 3))});
   }
   return out;
 }
@@ -172,8 +175,9 @@ Result<std::vector<std::string>> migrate(pg::Pool& pool, const std::vector<Migra
     if (auto r = lease->query("BEGIN"); !r.ok()) return r.error();
     Status applied_ok = lease->exec_script(m->sql);
     if (applied_ok.ok()) {
-      auto rec = lease->query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                              {std::to_string(m->version), m->name, m->checksum});
+      auto rec = lease->query(
+          "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+          {std::to_string(m->version), m->name, m->checksum});
       if (!rec.ok()) applied_ok = rec.error();
     }
     if (!applied_ok.ok()) {

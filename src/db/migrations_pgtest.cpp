@@ -37,7 +37,8 @@ TEST(MigrationsPg, FailingMigrationRollsBackWhole) {
   pg::Pool pool({.url = testing::empty_database(), .size = 1});
   std::vector<Migration> files = {
       make_migration("0001_ok.sql", "CREATE TABLE a (x int)").value(),
-      make_migration("0002_bad.sql", "CREATE TABLE b (x int); SELECT nonsense_column FROM a").value()};
+      make_migration("0002_bad.sql", "CREATE TABLE b (x int); SELECT nonsense_column FROM a")
+          .value()};
   auto r = migrate(pool, files);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("0002_bad.sql"), std::string::npos);

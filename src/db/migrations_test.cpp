@@ -5,7 +5,9 @@
 namespace cloudlet::db {
 namespace {
 
-Migration m(const std::string& name, const std::string& sql) { return make_migration(name, sql).value(); }
+Migration m(const std::string& name, const std::string& sql) {
+  return make_migration(name, sql).value();
+}
 
 TEST(Migrations, NamesMustCarryAVersion) {
   EXPECT_FALSE(make_migration("schema.sql", "").ok());
@@ -49,7 +51,8 @@ TEST(Migrations, DuplicateVersionsAreAnError) {
 }
 
 TEST(Migrations, StatusShowsEveryState) {
-  std::vector<Migration> files = {m("0001_a.sql", "a"), m("0002_b.sql", "b2"), m("0003_c.sql", "c")};
+  std::vector<Migration> files = {m("0001_a.sql", "a"), m("0002_b.sql", "b2"),
+                                  m("0003_c.sql", "c")};
   std::vector<AppliedMigration> applied = {{1, "0001_a.sql", sha256_hex("a"), "t1"},
                                            {2, "0002_b.sql", sha256_hex("b"), "t2"},
                                            {9, "0009_gone.sql", "x", "t9"}};

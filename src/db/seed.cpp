@@ -11,18 +11,20 @@ namespace cloudlet::db {
 namespace {
 
 constexpr std::array<std::string_view, 40> kFirstNames = {
-    "Adele", "Blair", "Pearl", "Liam", "Olivia", "Noah", "Emma", "Oliver", "Ava", "Elijah",
-    "Sophia", "Mateo", "Isabella", "Lucas", "Mia", "Amelia", "Hiroshi", "Yuki", "Chloé", "Zoë",
-    "José", "Ana", "Søren", "Ingrid", "Priya", "Arjun", "Fatima", "Omar", "Wei", "Mei",
-    "Kwame", "Ama", "Dmitri", "Olga", "Giulia", "Marco", "Aoife", "Seán", "Lena", "Jonas"};
+    "Adele",   "Blair",  "Pearl",  "Liam",  "Olivia",   "Noah",  "Emma",  "Oliver",
+    "Ava",     "Elijah", "Sophia", "Mateo", "Isabella", "Lucas", "Mia",   "Amelia",
+    "Hiroshi", "Yuki",   "Chloé",  "Zoë",   "José",     "Ana",   "Søren", "Ingrid",
+    "Priya",   "Arjun",  "Fatima", "Omar",  "Wei",      "Mei",   "Kwame", "Ama",
+    "Dmitri",  "Olga",   "Giulia", "Marco", "Aoife",    "Seán",  "Lena",  "Jonas"};
 constexpr std::array<std::string_view, 40> kLastNames = {
-    "Thompson", "Rampsey", "Gales", "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia",
-    "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson",
-    "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Pérez", "Tanaka",
-    "Nakamura", "Müller", "Schmidt", "Kowalski", "Nowak", "Rossi", "Bianchi", "O'Brien",
-    "Murphy", "Andersen", "Nielsen", "Singh", "Kumar", "Okafor"};
-constexpr std::array<std::string_view, 6> kDomains = {
-    "anyemail.com", "example.com", "mail.example.org", "corp.example.net", "inbox.example", "post.example"};
+    "Thompson", "Rampsey",  "Gales",    "Smith",     "Johnson",  "Williams",  "Brown",  "Jones",
+    "Garcia",   "Miller",   "Davis",    "Rodriguez", "Martinez", "Hernandez", "Lopez",  "Gonzalez",
+    "Wilson",   "Anderson", "Thomas",   "Taylor",    "Moore",    "Jackson",   "Martin", "Lee",
+    "Pérez",    "Tanaka",   "Nakamura", "Müller",    "Schmidt",  "Kowalski",  "Nowak",  "Rossi",
+    "Bianchi",  "O'Brien",  "Murphy",   "Andersen",  "Nielsen",  "Singh",     "Kumar",  "Okafor"};
+constexpr std::array<std::string_view, 6> kDomains = {"anyemail.com",     "example.com",
+                                                      "mail.example.org", "corp.example.net",
+                                                      "inbox.example",    "post.example"};
 
 // splitmix64: tiny, fast and good enough to spread test data.
 std::uint64_t mix(std::uint64_t x) {
@@ -108,8 +110,10 @@ Result<SeedReport> seed(pg::Pool& pool, const SeedOptions& options, const SeedPr
   auto ids = lease->query("SELECT id FROM companies ORDER BY id");
   if (!ids.ok()) return ids.error();
   std::vector<int> company_ids;
-  for (int i = 0; i < ids->size(); ++i) company_ids.push_back(static_cast<int>(ids->integer(i, 0).value()));
-  if (company_ids.empty()) return Error::invalid_argument("there are no companies to add contacts to");
+  for (int i = 0; i < ids->size(); ++i)
+    company_ids.push_back(static_cast<int>(ids->integer(i, 0).value()));
+  if (company_ids.empty())
+    return Error::invalid_argument("there are no companies to add contacts to");
 
   if (auto r = lease->query("BEGIN"); !r.ok()) return r.error();
   if (auto r = lease->query("SET LOCAL maintenance_work_mem = '512MB'"); !r.ok()) return r.error();
@@ -142,7 +146,8 @@ Result<SeedReport> seed(pg::Pool& pool, const SeedOptions& options, const SeedPr
   long long n = 0;
   constexpr long long kBatch = 5000;
   auto copied = lease->copy_in(
-      "COPY contacts (company_id, first_name, last_name, email, created_at) FROM STDIN", [&]() -> std::optional<std::string> {
+      "COPY contacts (company_id, first_name, last_name, email, created_at) FROM STDIN",
+      [&]() -> std::optional<std::string> {
         if (n >= options.contacts) return std::nullopt;
         std::string chunk;
         long long end = std::min(options.contacts, n + kBatch);

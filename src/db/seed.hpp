@@ -31,7 +31,6 @@ struct SeedReport {
 // Called with (rows done, rows total) as the load progresses.
 using SeedProgress = std::function<void(long long, long long)>;
 
-
 // One line of COPY text for contact number `n` of the generator (pure, so a
 // test can check escaping and shape): company_id, first, last, email, created_at.
 std::string generated_contact_row(std::uint64_t random_seed, long long n,

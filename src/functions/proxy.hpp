@@ -25,7 +25,7 @@ struct RequestContext {
   std::string request_id;
   std::string route_key;  // e.g. "ANY /contacts_insert", "GET /contacts/{id}"
   std::string stage = "$default";
-  std::string time;  // "12/Mar/2020:19:03:58 +0000"
+  std::string time;          // "12/Mar/2020:19:03:58 +0000"
   long long time_epoch = 0;  // milliseconds
   std::string http_method;
   std::string http_path;

@@ -22,8 +22,10 @@ struct Client::Impl {
   }
 };
 
-Client::Client(const std::string& address, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
-  impl_->stub = ::usermgmt::UserManagement::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+Client::Client(const std::string& address, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->stub = ::usermgmt::UserManagement::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   impl_->timeout = timeout;
 }
 
@@ -32,19 +34,20 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
 Result<::usermgmt::User> Client::create_new_user(const ::usermgmt::NewUser& request) {
-  return impl_->call<::usermgmt::NewUser, ::usermgmt::User>(&::usermgmt::UserManagement::Stub::CreateNewUser, request);
+  return impl_->call<::usermgmt::NewUser, ::usermgmt::User>(
+      &::usermgmt::UserManagement::Stub::CreateNewUser, request);
 }
 
 Result<::usermgmt::UsersList> Client::get_users(const ::usermgmt::GetUsersParams& request) {
-  return impl_->call<::usermgmt::GetUsersParams, ::usermgmt::UsersList>(&::usermgmt::UserManagement::Stub::GetUsers,
-                                                                         request);
+  return impl_->call<::usermgmt::GetUsersParams, ::usermgmt::UsersList>(
+      &::usermgmt::UserManagement::Stub::GetUsers, request);
 }
 
 Result<::usermgmt::User> Client::get_user(std::int32_t id) {
   ::usermgmt::GetUserRequest request;
   request.set_id(id);
-  return impl_->call<::usermgmt::GetUserRequest, ::usermgmt::User>(&::usermgmt::UserManagement::Stub::GetUser,
-                                                                   request);
+  return impl_->call<::usermgmt::GetUserRequest, ::usermgmt::User>(
+      &::usermgmt::UserManagement::Stub::GetUser, request);
 }
 
 Result<::usermgmt::User> Client::delete_user(std::int32_t id) {

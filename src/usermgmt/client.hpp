@@ -19,7 +19,8 @@ namespace cloudlet::usermgmt {
 
 class Client {
  public:
-  explicit Client(const std::string& address, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  explicit Client(const std::string& address,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~Client();
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;

@@ -15,7 +15,8 @@ namespace {
 }
 
 Status check_id(std::int32_t id) {
-  if (id <= 0) return Error::invalid_argument("id must be a positive integer, got " + std::to_string(id));
+  if (id <= 0)
+    return Error::invalid_argument("id must be a positive integer, got " + std::to_string(id));
   return {};
 }
 
@@ -23,7 +24,9 @@ constexpr std::string_view kTokenPrefix = "after:";
 
 }  // namespace
 
-std::string encode_page_token(std::int32_t after_id) { return std::string(kTokenPrefix) + std::to_string(after_id); }
+std::string encode_page_token(std::int32_t after_id) {
+  return std::string(kTokenPrefix) + std::to_string(after_id);
+}
 
 Result<std::int32_t> decode_page_token(const std::string& token) {
   auto bad = Error::invalid_argument("page_token is not a token this server issued");
@@ -47,12 +50,16 @@ Result<::usermgmt::User> Handler::create_new_user(const ::usermgmt::NewUser& req
 Result<::usermgmt::UsersList> Handler::get_users(const ::usermgmt::GetUsersParams& request) {
   UserQuery query;
   query.name = request.name();
-  query.name_match = request.name_match() == ::usermgmt::NAME_MATCH_PREFIX ? NameMatch::kPrefix : NameMatch::kExact;
-  if (request.name_match() != ::usermgmt::NAME_MATCH_EXACT && request.name_match() != ::usermgmt::NAME_MATCH_PREFIX) {
-    return Error::invalid_argument("name_match " + std::to_string(request.name_match()) + " is not a known value");
+  query.name_match = request.name_match() == ::usermgmt::NAME_MATCH_PREFIX ? NameMatch::kPrefix
+                                                                           : NameMatch::kExact;
+  if (request.name_match() != ::usermgmt::NAME_MATCH_EXACT &&
+      request.name_match() != ::usermgmt::NAME_MATCH_PREFIX) {
+    return Error::invalid_argument("name_match " + std::to_string(request.name_match()) +
+                                   " is not a known value");
   }
   if (request.age() < 0 || request.age() > kMaxAge) {
-    return Error::invalid_argument("age filter must be between 0 (any) and " + std::to_string(kMaxAge));
+    return Error::invalid_argument("age filter must be between 0 (any) and " +
+                                   std::to_string(kMaxAge));
   }
   if (request.age() != 0) query.age = request.age();
   if (request.page_size() < 0) return Error::invalid_argument("page_size must not be negative");

@@ -131,7 +131,8 @@ TEST_F(HandlerTest, GetAndDeleteById) {
 
 TEST(PageToken, RoundTripsAndRejectsForgeries) {
   EXPECT_EQ(*decode_page_token(encode_page_token(42)), 42);
-  for (const char* bad : {"", "after:", "after:-1", "after:0", "after:12x", "after:99999999999", "42"}) {
+  for (const char* bad :
+       {"", "after:", "after:-1", "after:0", "after:12x", "after:99999999999", "42"}) {
     EXPECT_FALSE(decode_page_token(bad).ok()) << bad;
   }
 }

@@ -33,11 +33,11 @@
 // with flock(2) for the store's lifetime.
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
-#include <boost/json.hpp>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -194,16 +194,18 @@ class JsonStore final : public Store {
     fs::path dir = path_.parent_path().empty() ? fs::path(".") : path_.parent_path();
     dir_fd_ = Fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir_fd_.valid()) {
-      return Error::unavailable("json store: cannot open the directory " + dir.string() + ": " + errno_text(errno));
+      return Error::unavailable("json store: cannot open the directory " + dir.string() + ": " +
+                                errno_text(errno));
     }
     lock_fd_ = Fd(::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!lock_fd_.valid()) {
-      return Error::unavailable("json store: cannot create " + lock_path_.string() + ": " + errno_text(errno));
+      return Error::unavailable("json store: cannot create " + lock_path_.string() + ": " +
+                                errno_text(errno));
     }
     if (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
       return Error{ErrorCode::kFailedPrecondition,
-                   "json store: " + path_.string() + " is in use by another process (" + lock_path_.string() +
-                       " is locked)",
+                   "json store: " + path_.string() + " is in use by another process (" +
+                       lock_path_.string() + " is locked)",
                    {}};
     }
     // A temp file is only ever a write that was never acknowledged.
@@ -218,7 +220,8 @@ class JsonStore final : public Store {
     auto text = read_all(path_);
     if (!text.ok()) {
       return Error{ErrorCode::kFailedPrecondition,
-                   "json store: cannot read " + path_.string() + ": " + text.error().message, {}};
+                   "json store: cannot read " + path_.string() + ": " + text.error().message,
+                   {}};
     }
     auto refuse = [&](const std::string& why) {
       return Error{ErrorCode::kFailedPrecondition,
@@ -233,7 +236,9 @@ class JsonStore final : public Store {
       return refuse(std::string(s.message()));
     }
     for (const auto& u : list.users()) {
-      if (u.id() <= 0) return refuse("user \"" + u.name() + "\" has id " + std::to_string(u.id()) + "; ids must be positive");
+      if (u.id() <= 0)
+        return refuse("user \"" + u.name() + "\" has id " + std::to_string(u.id()) +
+                      "; ids must be positive");
       if (!committed_.emplace(u.id(), User{u.id(), u.name(), u.age()}).second) {
         return refuse("id " + std::to_string(u.id()) + " appears more than once");
       }
@@ -275,7 +280,8 @@ class JsonStore final : public Store {
         }
       }
       lock.unlock();
-      Status written = removes ? write_atomically(next_id_path_, std::to_string(next_id) + "\n") : Status{};
+      Status written =
+          removes ? write_atomically(next_id_path_, std::to_string(next_id) + "\n") : Status{};
       if (written.ok()) written = write_snapshot(next);
       lock.lock();
       if (written.ok()) {
@@ -283,7 +289,8 @@ class JsonStore final : public Store {
         last_write_error_.clear();
       } else {
         last_write_error_ = written.error().message;
-        log::error("usermgmt.json.write_failed", {{"path", path_.string()}, {"error", written.error().message}});
+        log::error("usermgmt.json.write_failed",
+                   {{"path", path_.string()}, {"error", written.error().message}});
       }
       for (Op* o : batch) {
         if (!written.ok() && !o->error) o->error = written.error();
@@ -298,15 +305,17 @@ class JsonStore final : public Store {
 
   // Writes `users` to the temp file, syncs it, renames it over the file and
   // syncs the directory. kUnavailable (with errno's text) on any failure.
-  Status write_snapshot(const std::map<std::int32_t, User>& users) { return write_atomically(path_, to_json(users)); }
+  Status write_snapshot(const std::map<std::int32_t, User>& users) {
+    return write_atomically(path_, to_json(users));
+  }
 
   Status write_atomically(const fs::path& target, const std::string& json) {
     auto fail = [&](const char* step) {
       int err = errno;
       std::error_code ec;
       fs::remove(tmp_path_, ec);
-      return Error::unavailable("json store: " + std::string(step) + " " + tmp_path_.string() + ": " +
-                                errno_text(err));
+      return Error::unavailable("json store: " + std::string(step) + " " + tmp_path_.string() +
+                                ": " + errno_text(err));
     };
     Fd fd(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) return fail("cannot create");
@@ -314,14 +323,15 @@ class JsonStore final : public Store {
       errno = 0;
       std::error_code ec;
       fs::remove(tmp_path_, ec);
-      return Error::unavailable("json store: cannot write " + tmp_path_.string() + ": " + s.error().message);
+      return Error::unavailable("json store: cannot write " + tmp_path_.string() + ": " +
+                                s.error().message);
     }
     if (::fsync(fd.get()) != 0) return fail("cannot fsync");
     fd.reset();
     if (::rename(tmp_path_.c_str(), target.c_str()) != 0) return fail("cannot rename");
     if (::fsync(dir_fd_.get()) != 0) {
-      return Error::unavailable("json store: cannot fsync the directory of " + target.string() + ": " +
-                                errno_text(errno));
+      return Error::unavailable("json store: cannot fsync the directory of " + target.string() +
+                                ": " + errno_text(errno));
     }
     return {};
   }
@@ -344,6 +354,8 @@ class JsonStore final : public Store {
 
 }  // namespace
 
-Result<StorePtr> open_json_store(const std::filesystem::path& path) { return JsonStore::open(path); }
+Result<StorePtr> open_json_store(const std::filesystem::path& path) {
+  return JsonStore::open(path);
+}
 
 }  // namespace cloudlet::usermgmt

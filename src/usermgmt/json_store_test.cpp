@@ -37,7 +37,8 @@ TEST(JsonStore, WritesTheSeedsFormat) {
   ASSERT_TRUE((*store)->create(valid("Alice", 43)).ok());
   ASSERT_TRUE((*store)->create(valid("Baby", 0)).ok());
   EXPECT_EQ(boost::json::parse(read_file(path)),
-            boost::json::parse(R"({"users":[{"name":"Alice","age":43,"id":1},{"name":"Baby","age":0,"id":2}]})"));
+            boost::json::parse(
+                R"({"users":[{"name":"Alice","age":43,"id":1},{"name":"Baby","age":0,"id":2}]})"));
 }
 
 TEST(JsonStore, StartsEmptyAndCreatesTheFile) {
@@ -130,7 +131,8 @@ TEST(JsonStore, EightThousandConcurrentCreatesSurviveARestart) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < kEach; ++i) {
-          auto u = (*store)->create(valid("t" + std::to_string(t) + "-" + std::to_string(i), i % 200));
+          auto u =
+              (*store)->create(valid("t" + std::to_string(t) + "-" + std::to_string(i), i % 200));
           if (u.ok()) got[static_cast<std::size_t>(t)].push_back(u->id);
         }
       });
@@ -184,7 +186,8 @@ TEST(JsonStore, SurvivesSigkillWithoutLosingAnAcknowledgedUser) {
   ::close(fds[0]);
   int wstatus = 0;
   ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << "child exited early: " << wstatus;
+  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL)
+      << "child exited early: " << wstatus;
   ASSERT_GE(acked.size(), 300u);
 
   EXPECT_NO_THROW(boost::json::parse(read_file(path)));
@@ -194,7 +197,8 @@ TEST(JsonStore, SurvivesSigkillWithoutLosingAnAcknowledgedUser) {
   ASSERT_TRUE(users.ok());
   std::set<std::int32_t> on_disk;
   for (const auto& u : *users) on_disk.insert(u.id);
-  for (std::int32_t id : acked) EXPECT_TRUE(on_disk.contains(id)) << "acknowledged id " << id << " was lost";
+  for (std::int32_t id : acked)
+    EXPECT_TRUE(on_disk.contains(id)) << "acknowledged id " << id << " was lost";
   // A write in flight at the kill may or may not be there, but nothing beyond it.
   EXPECT_LE(on_disk.size(), acked.size() + 1);
 }

@@ -24,7 +24,8 @@ class NoneStore final : public Store {
 
  private:
   static Error not_found(std::int32_t id) {
-    return Error::not_found("no user with id " + std::to_string(id) + " (this store keeps nothing)");
+    return Error::not_found("no user with id " + std::to_string(id) +
+                            " (this store keeps nothing)");
   }
   std::atomic<std::int32_t> next_id_{1};
 };

@@ -10,9 +10,11 @@ namespace cloudlet::usermgmt {
 
 namespace {
 
-const pg::Statement kInsert{"usermgmt_insert", "INSERT INTO users (name, age) VALUES ($1, $2) RETURNING id"};
+const pg::Statement kInsert{"usermgmt_insert",
+                            "INSERT INTO users (name, age) VALUES ($1, $2) RETURNING id"};
 const pg::Statement kGet{"usermgmt_get", "SELECT id, name, age FROM users WHERE id = $1"};
-const pg::Statement kDelete{"usermgmt_delete", "DELETE FROM users WHERE id = $1 RETURNING id, name, age"};
+const pg::Statement kDelete{"usermgmt_delete",
+                            "DELETE FROM users WHERE id = $1 RETURNING id, name, age"};
 // One statement for every filter combination: a NULL parameter switches its
 // filter off, and LIMIT NULL means no limit.
 const pg::Statement kList{"usermgmt_list",
@@ -40,7 +42,8 @@ Result<User> read_user(const pg::Rows& rows, int row) {
   if (!id.ok()) return id.error();
   auto age = rows.integer(row, 2);
   if (!age.ok()) return age.error();
-  return User{static_cast<std::int32_t>(*id), std::string(rows.text(row, 1)), static_cast<std::int32_t>(*age)};
+  return User{static_cast<std::int32_t>(*id), std::string(rows.text(row, 1)),
+              static_cast<std::int32_t>(*age)};
 }
 
 class PgStore final : public Store {
@@ -97,6 +100,8 @@ class PgStore final : public Store {
 
 }  // namespace
 
-StorePtr make_pg_store(std::shared_ptr<pg::Pool> pool) { return std::make_unique<PgStore>(std::move(pool)); }
+StorePtr make_pg_store(std::shared_ptr<pg::Pool> pool) {
+  return std::make_unique<PgStore>(std::move(pool));
+}
 
 }  // namespace cloudlet::usermgmt

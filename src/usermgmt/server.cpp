@@ -35,23 +35,29 @@ std::string host_of(const std::string& listen) {
 // the Result to a gRPC status once.
 class GrpcService final : public ::usermgmt::UserManagement::Service {
  public:
-  GrpcService(std::string store_name, Store& store) : store_name_(std::move(store_name)), handler_(store) {}
+  GrpcService(std::string store_name, Store& store)
+      : store_name_(std::move(store_name)), handler_(store) {}
 
   grpc::Status CreateNewUser(grpc::ServerContext* context, const ::usermgmt::NewUser* request,
                              ::usermgmt::User* reply) override {
-    return run(context, "CreateNewUser", [&] { return handler_.create_new_user(*request); }, reply);
+    return run(
+        context, "CreateNewUser", [&] { return handler_.create_new_user(*request); }, reply);
   }
   grpc::Status GetUsers(grpc::ServerContext* context, const ::usermgmt::GetUsersParams* request,
                         ::usermgmt::UsersList* reply) override {
-    return run(context, "GetUsers", [&] { return handler_.get_users(*request); }, reply);
+    return run(
+        context, "GetUsers", [&] { return handler_.get_users(*request); }, reply);
   }
   grpc::Status GetUser(grpc::ServerContext* context, const ::usermgmt::GetUserRequest* request,
                        ::usermgmt::User* reply) override {
-    return run(context, "GetUser", [&] { return handler_.get_user(*request); }, reply);
+    return run(
+        context, "GetUser", [&] { return handler_.get_user(*request); }, reply);
   }
-  grpc::Status DeleteUser(grpc::ServerContext* context, const ::usermgmt::DeleteUserRequest* request,
+  grpc::Status DeleteUser(grpc::ServerContext* context,
+                          const ::usermgmt::DeleteUserRequest* request,
                           ::usermgmt::User* reply) override {
-    return run(context, "DeleteUser", [&] { return handler_.delete_user(*request); }, reply);
+    return run(
+        context, "DeleteUser", [&] { return handler_.delete_user(*request); }, reply);
   }
 
  private:
@@ -138,7 +144,8 @@ void UserManagementServer::watch_health(bool serving) {
       if (last) {
         log::info("usermgmt.health.serving", {{"store", options_.name}});
       } else {
-        log::warn("usermgmt.health.not_serving", {{"store", options_.name}, {"error", s.error().message}});
+        log::warn("usermgmt.health.not_serving",
+                  {{"store", options_.name}, {"error", s.error().message}});
       }
     }
   }

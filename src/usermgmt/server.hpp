@@ -35,7 +35,7 @@ class Server;
 namespace cloudlet::usermgmt {
 
 struct ServerOptions {
-  std::string name = "usermgmt";   // for logs and `cloudlet up`'s banner
+  std::string name = "usermgmt";           // for logs and `cloudlet up`'s banner
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   int max_receive_bytes = 1 << 20;
   std::chrono::milliseconds health_interval{1000};

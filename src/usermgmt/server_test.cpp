@@ -71,8 +71,9 @@ TEST(Server, OversizedRequestIsRefused) {
 
 TEST(Server, APortInUseIsAnError) {
   auto first = start_memory_server();
-  UserManagementServer second({.name = "second", .listen = "127.0.0.1:" + std::to_string(first->port())},
-                              [] { return Result<StorePtr>(make_memory_store()); });
+  UserManagementServer second(
+      {.name = "second", .listen = "127.0.0.1:" + std::to_string(first->port())},
+      [] { return Result<StorePtr>(make_memory_store()); });
   Status s = second.start();
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr("cannot listen"));
@@ -94,7 +95,8 @@ TEST(Server, StopIsIdempotentAndRefusesNewCalls) {
   Client client("127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(500));
   auto r = client.get_users({});
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.error().code, ::testing::AnyOf(ErrorCode::kUnavailable, ErrorCode::kDeadlineExceeded));
+  EXPECT_THAT(r.error().code,
+              ::testing::AnyOf(ErrorCode::kUnavailable, ErrorCode::kDeadlineExceeded));
 }
 
 TEST(Client, AnUnreachableServerIsUnavailable) {

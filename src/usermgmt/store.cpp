@@ -36,7 +36,8 @@ bool valid_utf8(std::string_view s) {
       if ((cc & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (cc & 0x3Fu);
     }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+      return false;
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += len;
   }
@@ -53,8 +54,8 @@ Result<ValidNewUser> validate(std::string name, std::int32_t age) {
   }
   if (!valid_utf8(name)) return Error::invalid_argument("name is not valid UTF-8");
   if (age < 0 || age > kMaxAge) {
-    return Error::invalid_argument("age must be between 0 and " + std::to_string(kMaxAge) + ", got " +
-                                   std::to_string(age));
+    return Error::invalid_argument("age must be between 0 and " + std::to_string(kMaxAge) +
+                                   ", got " + std::to_string(age));
   }
   return ValidNewUser(std::move(name), age);
 }

@@ -61,11 +61,11 @@ Result<ValidNewUser> validate(std::string name, std::int32_t age);
 enum class NameMatch { kExact, kPrefix };
 
 struct UserQuery {
-  std::string name{};                // empty: any name
+  std::string name{};  // empty: any name
   NameMatch name_match = NameMatch::kExact;
   std::optional<std::int32_t> age{};  // nullopt: any age
-  std::int32_t after_id = 0;         // only ids greater than this
-  std::size_t limit = 0;             // 0: no limit
+  std::int32_t after_id = 0;          // only ids greater than this
+  std::size_t limit = 0;              // 0: no limit
 };
 
 // True if `user` passes the query's filters (not its paging).

@@ -15,7 +15,9 @@
 
 namespace cloudlet::usermgmt::testing {
 
-inline ValidNewUser valid(std::string name, std::int32_t age) { return *validate(std::move(name), age); }
+inline ValidNewUser valid(std::string name, std::int32_t age) {
+  return *validate(std::move(name), age);
+}
 
 template <class Maker>
 class StoreContract : public ::testing::Test {
@@ -31,7 +33,9 @@ class StoreContract : public ::testing::Test {
     EXPECT_TRUE(users.ok()) << users.error().message;
     return *users;
   }
-  static std::vector<User> kept(std::vector<User> users) { return Maker::kKeeps ? users : std::vector<User>{}; }
+  static std::vector<User> kept(std::vector<User> users) {
+    return Maker::kKeeps ? users : std::vector<User>{};
+  }
 
   StorePtr store_;
 };
@@ -60,8 +64,10 @@ TYPED_TEST_P(StoreContract, FiltersByExactNamePrefixAndAge) {
   User annie = this->create("Annie", 41);
   this->create("Bob", 30);
   EXPECT_EQ(this->list({.name = "Ann"}), this->kept({ann}));
-  EXPECT_EQ(this->list({.name = "Ann", .name_match = NameMatch::kPrefix}), this->kept({ann, anna, annie}));
-  EXPECT_EQ(this->list({.name = "Ann", .name_match = NameMatch::kPrefix, .age = 30}), this->kept({ann, anna}));
+  EXPECT_EQ(this->list({.name = "Ann", .name_match = NameMatch::kPrefix}),
+            this->kept({ann, anna, annie}));
+  EXPECT_EQ(this->list({.name = "Ann", .name_match = NameMatch::kPrefix, .age = 30}),
+            this->kept({ann, anna}));
   EXPECT_EQ(this->list({.age = 41}), this->kept({annie}));
   EXPECT_EQ(this->list({.name = "Nobody"}), std::vector<User>{});
 }
@@ -136,9 +142,10 @@ TYPED_TEST_P(StoreContract, ConcurrentCreatesGetDistinctIds) {
 
 TYPED_TEST_P(StoreContract, IsHealthy) { EXPECT_TRUE(this->store_->health().ok()); }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContract, CreateReturnsTheUserWithIncreasingIds, ListsEveryUserInIdOrder,
-                            FiltersByExactNamePrefixAndAge, PrefixMatchesWildcardCharactersLiterally,
-                            PagesByIdWithALimit, GetsAndRemovesById, UnknownIdIsNotFound,
+REGISTER_TYPED_TEST_SUITE_P(StoreContract, CreateReturnsTheUserWithIncreasingIds,
+                            ListsEveryUserInIdOrder, FiltersByExactNamePrefixAndAge,
+                            PrefixMatchesWildcardCharactersLiterally, PagesByIdWithALimit,
+                            GetsAndRemovesById, UnknownIdIsNotFound,
                             ConcurrentCreatesGetDistinctIds, IsHealthy);
 
 }  // namespace cloudlet::usermgmt::testing

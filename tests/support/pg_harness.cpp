@@ -47,7 +47,8 @@ class ClusterEnvironment : public ::testing::Environment {
     char tmpl[] = "/tmp/cloudlet-pgtest-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) fail("cannot create a temporary directory");
     g_dir = tmpl;
-    auto located = db::EmbeddedCluster::locate({.data_dir = g_dir, .port = free_port(), .durable = false});
+    auto located =
+        db::EmbeddedCluster::locate({.data_dir = g_dir, .port = free_port(), .durable = false});
     if (!located.ok()) fail(located.error().message);
     g_cluster.emplace(std::move(*located));
     if (auto r = g_cluster->ensure_initialized(); !r.ok()) fail(r.error().message);
@@ -55,7 +56,8 @@ class ClusterEnvironment : public ::testing::Environment {
     pg::Pool admin({.url = g_cluster->url_for("postgres"), .size = 1});
     if (auto r = admin.query("CREATE DATABASE migrated_template"); !r.ok()) fail(r.error().message);
     pg::Pool tmpl_pool({.url = g_cluster->url_for("migrated_template"), .size = 1});
-    if (auto r = db::migrate(tmpl_pool, db::embedded_migrations()); !r.ok()) fail(r.error().message);
+    if (auto r = db::migrate(tmpl_pool, db::embedded_migrations()); !r.ok())
+      fail(r.error().message);
   }
   void TearDown() override {
     if (g_cluster) (void)g_cluster->stop();
