@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   # libraries (Boost 1.81: Asio/Beast are header-only; JSON and URL are separate packages)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libssl-dev
