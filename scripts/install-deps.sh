@@ -20,6 +20,11 @@ packages=(
   # benchmarks
   wrk
 )
+# Node.js runs the OpenAPI validator of the test suite; any node >= 18 will
+# do, so an existing one (e.g. from another repository) is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,10 @@ echo "==> installing dependencies (Debian packages)"
 scripts/install-deps.sh
 echo "==> building (dev preset: ASan + UBSan)"
 scripts/build.sh dev
+echo "==> installing the OpenAPI validator the tests use (npm registry, locked versions)"
+if [[ ! -d tests/openapi/node_modules/@seriousme/openapi-schema-validator ]]; then
+  (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "==> running the test suite"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

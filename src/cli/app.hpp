@@ -71,6 +71,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
 // The gateway's credentials file: credentials_file, or <data_dir>/credentials.json.
 std::filesystem::path credentials_path(const Settings& settings);
 void add_credentials_command(CLI::App& app, GlobalOptions& options);
+void add_openapi_command(CLI::App& app);
 // First `up`: a development key pair with full access in <data_dir>/credentials.json.
 Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
 // The four UserManagement servers (none, memory, json at <data_dir>/users.json,

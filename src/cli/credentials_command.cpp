@@ -1,3 +1,4 @@
+// `cloudlet openapi` prints the contacts API's OpenAPI document.
 // `cloudlet credentials`: prints a principal's keys from the gateway's
 // credentials file in the form a client wants, so that the secret never has
 // to appear in the `up` banner or in a log:
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "cli/app.hpp"
+#include "functions/contacts_handlers.hpp"
 
 namespace cloudlet::cli {
 
@@ -66,6 +68,13 @@ void add_credentials_command(CLI::App& app, GlobalOptions& options) {
     die(user.empty() ? "no principal with keys in " + file.string()
                      : "no principal named '" + user + "' in " + file.string());
   });
+}
+
+void add_openapi_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "openapi",
+      "print the OpenAPI 3.1 document of the contacts API (as GET /openapi.json serves it)");
+  cmd->callback([] { std::cout << functions::openapi_document() << "\n"; });
 }
 
 }  // namespace cloudlet::cli

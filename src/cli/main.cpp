@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   cloudlet::cli::add_usermgmt_commands(app, options);
   cloudlet::cli::add_db_commands(app, options);
   cloudlet::cli::add_credentials_command(app, options);
+  cloudlet::cli::add_openapi_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
