@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <unordered_set>
 
 namespace cloudlet::pg {
@@ -114,7 +115,11 @@ class Connection {
 
   // A connection the server has closed shows as readable with EOF or a FATAL
   // message; consuming input then flips its status to CONNECTION_BAD.
-  bool healthy() {
+  bool healthy() { return alive() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+
+  // The server has not closed it. (In pipeline mode the transaction status
+  // of an idle connection is not PQTRANS_IDLE: healthy() is for the rest.)
+  bool alive() {
     if (PQstatus(conn_) != CONNECTION_OK) return false;
     // An idle connection has nothing to read unless the server is telling
     // it something (usually FATAL, then EOF); read until it is quiet.
@@ -123,7 +128,7 @@ class Connection {
       if (::poll(&pfd, 1, 0) <= 0) break;
       if (PQconsumeInput(conn_) == 0) return false;
     }
-    return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    return PQstatus(conn_) == CONNECTION_OK;
   }
 
   // Sends one query asynchronously and waits for its last result within the
@@ -149,6 +154,7 @@ class Connection {
 
   bool prepared(const std::string& name) const { return prepared_.contains(name); }
   void mark_prepared(const std::string& name) { prepared_.insert(name); }
+  void forget_prepared(const std::string& name) { prepared_.erase(name); }
 
  private:
   // Keeps the last result; an error in any result wins.
@@ -183,6 +189,22 @@ class Connection {
   pg_conn* conn_;
   std::unordered_set<std::string> prepared_;
 };
+
+// A new connection, or nullptr when the server cannot be reached. Blocks up
+// to connect_timeout.
+std::unique_ptr<Connection> connect(const PoolSettings& settings) {
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  std::string timeout = std::to_string(std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(settings.connect_timeout).count()));
+  const char* values[] = {settings.url.c_str(), timeout.c_str(),
+                          settings.application_name.c_str(), nullptr};
+  pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  auto conn = std::make_unique<Connection>(raw);
+  // PQerrorMessage may echo host names but never the password; still, keep
+  // it out of any Error so that no connection detail can reach a client.
+  if (PQstatus(raw) != CONNECTION_OK) return nullptr;
+  return conn;
+}
 
 // ---------------------------------------------------------------- Lease
 
@@ -277,10 +299,214 @@ Result<long long> Lease::copy_in(std::string_view copy_sql,
   return rows;
 }
 
+// ---------------------------------------------------------------- Lane
+
+// One connection in pipeline mode shared by many calling threads.
+//
+// Every call queues Prepare (first use on this connection), Bind/Execute and
+// a Sync, flushes, and appends itself to `pending_`, the FIFO of Syncs the
+// server has yet to answer. Exactly one caller at a time, the reader, polls
+// the socket and hands each result to the waiter at the head of the FIFO,
+// waking it at its PGRES_PIPELINE_SYNC; when its own statement is done it
+// hands the reader role to the new head. libpq is only ever called under
+// mu_; the reader polls the socket without it so others can queue meanwhile.
+// The socket is non-blocking: output a sender could not flush is flushed by
+// the reader, which always has its own statement fully sent or polls for
+// POLLOUT.
+class Pool::Lane {
+ public:
+  explicit Lane(const PoolSettings& settings) : settings_(settings) {}
+  Lane(const Lane&) = delete;
+  Lane& operator=(const Lane&) = delete;
+
+  Result<Rows> execute(const Statement& statement, const Params& params) {
+    std::unique_lock lock(mu_);
+    if (Status up = ensure_connected(); !up.ok()) return up.error();
+    pg_conn* c = conn_->raw();
+    Waiter me;
+    me.deadline = Clock::now() + settings_.query_timeout;
+    if (!conn_->prepared(statement.name)) {
+      if (PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr) == 0) {
+        return broken(error_from_result(nullptr, c));
+      }
+      conn_->mark_prepared(statement.name);
+      me.prepare = &statement.name;
+    }
+    ParamArrays arrays(params);
+    if (PQsendQueryPrepared(c, statement.name.c_str(), arrays.count(), arrays.values.data(),
+                            nullptr, nullptr, 0) == 0 ||
+        PQpipelineSync(c) == 0) {
+      return broken(error_from_result(nullptr, c));
+    }
+    pending_.push_back(&me);
+    if (!reading_) {
+      reading_ = true;
+      me.lead = true;
+    }
+    while (!me.done) {
+      if (me.lead) {
+        read_some(lock);
+      } else {
+        me.wake.wait(lock, [&] { return me.done || me.lead; });
+      }
+    }
+    if (me.lead) {
+      reading_ = false;
+      if (!pending_.empty()) {
+        reading_ = true;
+        pending_.front()->lead = true;
+        pending_.front()->wake.notify_one();
+      }
+    }
+    if (me.failure) return *me.failure;
+    return std::move(me.last);
+  }
+
+ private:
+  struct Waiter {
+    Rows last;
+    std::optional<Error> failure;
+    const std::string* prepare = nullptr;  // set when this call queued the Prepare
+    int results = 0;
+    bool done = false;
+    bool lead = false;
+    Clock::time_point deadline;
+    std::condition_variable wake;
+  };
+
+  // Under mu_. Replaces a connection the server dropped, but only while
+  // nobody is polling its socket.
+  Status ensure_connected() {
+    if (conn_ && !broken_ && (!pending_.empty() || conn_->alive())) return {};
+    if (reading_) return connection_error();  // the reader still holds the old socket
+    conn_.reset();
+    broken_ = false;
+    cancelled_ = false;
+    auto conn = connect(settings_);
+    if (!conn) return connection_error();
+    if (PQsetnonblocking(conn->raw(), 1) != 0 || PQenterPipelineMode(conn->raw()) == 0) {
+      return connection_error();
+    }
+    conn_ = std::move(conn);
+    return {};
+  }
+
+  // Under mu_: the connection is unusable; fail everything in flight.
+  Error broken(Error e) {
+    broken_ = true;
+    for (Waiter* w : pending_) {
+      if (!w->failure) w->failure = e;
+      w->done = true;
+      w->wake.notify_one();
+    }
+    pending_.clear();
+    return e;
+  }
+
+  // The reader's step, under mu_ (released while polling).
+  void read_some(std::unique_lock<std::mutex>& lock) {
+    pg_conn* c = conn_->raw();
+    int unsent = PQflush(c);
+    if (unsent < 0) {
+      broken(error_from_result(nullptr, c));
+      return;
+    }
+    Waiter& head = *pending_.front();
+    auto now = Clock::now();
+    if (now >= head.deadline) {
+      if (cancelled_) {
+        // The server did not answer the cancel either: give up on the connection.
+        broken(Error{ErrorCode::kDeadlineExceeded, "the query took longer than the query timeout",
+                     "57014"});
+        return;
+      }
+      cancelled_ = true;
+      head.deadline = now + settings_.query_timeout;
+      PGcancel* cancel = PQgetCancel(c);
+      lock.unlock();
+      if (cancel != nullptr) {
+        char buf[256];
+        PQcancel(cancel, buf, sizeof buf);
+        PQfreeCancel(cancel);
+      }
+      lock.lock();
+      return;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(head.deadline - now) +
+                std::chrono::milliseconds(1);
+    pollfd pfd{PQsocket(c), static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)), 0};
+    lock.unlock();
+    int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    lock.lock();
+    if (broken_) return;  // a sender failed everything meanwhile (our waiter too)
+    if (ready < 0 && errno != EINTR) {
+      broken(error_from_result(nullptr, c));
+      return;
+    }
+    if (ready > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
+        PQconsumeInput(c) == 0) {
+      broken(error_from_result(nullptr, c));
+      return;
+    }
+    dispatch(c);
+  }
+
+  // Hands every complete result to the head of the FIFO.
+  void dispatch(pg_conn* c) {
+    int nulls = 0;
+    while (!pending_.empty() && PQisBusy(c) == 0) {
+      PGresult* res = PQgetResult(c);
+      if (res == nullptr) {  // the end of one statement's results
+        if (++nulls > 1) break;
+        continue;
+      }
+      nulls = 0;
+      Waiter& w = *pending_.front();
+      ExecStatusType st = PQresultStatus(res);
+      bool first = w.results++ == 0;
+      if (st == PGRES_PIPELINE_SYNC) {
+        PQclear(res);
+        pending_.pop_front();
+        cancelled_ = false;
+        w.done = true;
+        w.wake.notify_one();
+      } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+        if (!w.failure) {
+          w.failure = error_from_result(res, c);
+          if (w.failure->sqlstate == "57014") {
+            w.failure->message = "the query took longer than the query timeout";
+          }
+        }
+        // A Prepare that failed is not prepared: the next call prepares again.
+        if (first && w.prepare != nullptr) conn_->forget_prepared(*w.prepare);
+        PQclear(res);
+      } else if (st == PGRES_PIPELINE_ABORTED) {
+        if (!w.failure) w.failure = Error::internal("database error");
+        PQclear(res);
+      } else {
+        w.last = Rows(res);  // the Prepare's empty result, then the statement's rows
+      }
+    }
+    if (PQstatus(c) == CONNECTION_BAD) broken(error_from_result(nullptr, c));
+  }
+
+  const PoolSettings& settings_;
+  std::mutex mu_;
+  std::unique_ptr<Connection> conn_;  // guarded by mu_
+  std::deque<Waiter*> pending_;       // guarded by mu_: one per unanswered Sync, in order
+  bool reading_ = false;              // guarded by mu_: a caller is the reader
+  bool broken_ = false;               // guarded by mu_: replace conn_ once nobody reads it
+  bool cancelled_ = false;            // guarded by mu_: the head's statement was cancelled
+};
+
 // ---------------------------------------------------------------- Pool
 
 Pool::Pool(PoolSettings settings) : settings_(std::move(settings)) {
   if (settings_.size == 0) settings_.size = 1;
+  // Lanes connect on first use, so a pool that never pipelines opens none.
+  std::size_t lanes = std::min(settings_.pipeline_lanes, settings_.size);
+  for (std::size_t i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(settings_));
+  capacity_ = settings_.size;
 }
 
 Pool::~Pool() = default;
@@ -295,9 +521,9 @@ Result<Lease> Pool::acquire() {
       if (conn->healthy()) return Lease(this, std::move(conn));
       --open_;  // dropped by the server: replace it below
     }
-    if (open_ < settings_.size) break;
+    if (open_ < capacity_) break;
     if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= settings_.size) {
+        open_ >= capacity_) {
       return Error{ErrorCode::kResourceExhausted, "no database connection free within the timeout",
                    {}};
     }
@@ -306,17 +532,8 @@ Result<Lease> Pool::acquire() {
   lock.unlock();
 
   // Connect outside the lock: it may take up to connect_timeout.
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  std::string timeout = std::to_string(
-      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(
-                                 settings_.connect_timeout).count()));
-  const char* values[] = {settings_.url.c_str(), timeout.c_str(),
-                          settings_.application_name.c_str(), nullptr};
-  pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  auto conn = std::make_unique<Connection>(raw);
-  if (PQstatus(raw) != CONNECTION_OK) {
-    // PQerrorMessage may echo host names but never the password; still, keep
-    // it out of the Error so that no connection detail can reach a client.
+  auto conn = connect(settings_);
+  if (!conn) {
     std::lock_guard relock(mu_);
     --open_;
     available_.notify_one();
@@ -346,6 +563,14 @@ Result<Rows> Pool::execute(const Statement& statement, const Params& params) {
   auto lease = acquire();
   if (!lease.ok()) return lease.error();
   return lease->execute(statement, params);
+}
+
+Result<Rows> Pool::execute_pipelined(const Statement& statement, const Params& params) {
+  if (lanes_.empty()) return execute(statement, params);
+  // Each thread keeps to one lane: with as many lanes as calling threads no
+  // two threads ever meet on a lane's mutex.
+  thread_local std::size_t t_lane = next_lane_.fetch_add(1, std::memory_order_relaxed);
+  return lanes_[t_lane % lanes_.size()]->execute(statement, params);
 }
 
 Status Pool::ping() {

@@ -1,8 +1,9 @@
 // A bounded pool of PostgreSQL connections on libpq.
 //
 // Contract:
-// - Thread-safe. At most `size` connections exist; a caller waits up to
-//   `acquire_timeout` for one and then gets kResourceExhausted.
+// - Thread-safe. At most `size` connections are leased; a caller waits up
+//   to `acquire_timeout` for one and then gets kResourceExhausted. The
+//   pipeline lanes (below) are `pipeline_lanes` more, opened on first use.
 // - Every query is bounded by `query_timeout`: on expiry the query is
 //   cancelled on the server and the caller gets kDeadlineExceeded.
 // - Connections that the server dropped (restart, crash, admin shutdown) are
@@ -15,8 +16,18 @@
 //   strings never appear in an Error's message.
 // - Calls block the calling thread: run them on a worker pool, never on an
 //   I/O thread.
+// - execute_pipelined() runs one statement on a shared *lane*: a connection
+//   in libpq pipeline mode that carries the statements of many callers at
+//   once, each followed by its own Sync (so each is its own implicit
+//   transaction and an error in one never touches another). PostgreSQL then
+//   reads several statements per wake-up instead of one, which is most of a
+//   point query's cost. The calling threads take turns reading the socket
+//   (leader/follower): no extra thread, no extra hop. A slow statement delays
+//   the ones queued behind it on its lane, so use it for short statements
+//   (point reads and writes by key), and execute() or a Lease for the rest.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -42,6 +53,10 @@ struct PoolSettings {
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds query_timeout{10000};
   std::string application_name = "cloudlet";
+  // Connections (besides `size`, at most `size`) used as pipeline lanes by
+  // execute_pipelined(), each thread keeping to one; 0 = execute_pipelined()
+  // is execute().
+  std::size_t pipeline_lanes = 2;
 };
 
 // A text-format query parameter; nullopt is SQL NULL.
@@ -125,6 +140,10 @@ class Pool {
   // One statement on any free connection.
   Result<Rows> query(std::string_view sql, const Params& params = {});
   Result<Rows> execute(const Statement& statement, const Params& params = {});
+  // One short statement on a pipeline lane, shared with other callers'
+  // statements in flight (see the contract above). Same errors and timeout
+  // as execute(); kUnavailable while the lane's connection is being replaced.
+  Result<Rows> execute_pipelined(const Statement& statement, const Params& params = {});
   // Checks out a connection (for transactions or several statements in a row).
   Result<Lease> acquire();
   // True when a connection can be made and answers `SELECT 1`.
@@ -134,9 +153,13 @@ class Pool {
 
  private:
   friend class Lease;
+  class Lane;
   void release(std::unique_ptr<Connection> conn);
 
   PoolSettings settings_;
+  std::size_t capacity_ = 0;                  // connections for leases: size
+  std::vector<std::unique_ptr<Lane>> lanes_;  // fixed after construction
+  std::atomic<std::size_t> next_lane_{0};
   std::mutex mu_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
