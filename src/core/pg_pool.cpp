@@ -105,7 +105,8 @@ class Connection {
   explicit Connection(pg_conn* conn) : conn_(conn) {
     // NOTICEs (e.g. "relation already exists, skipping") are not errors and
     // must not reach stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
@@ -196,8 +197,8 @@ std::unique_ptr<Connection> connect(const PoolSettings& settings) {
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
   std::string timeout = std::to_string(std::max<long long>(
       1, std::chrono::duration_cast<std::chrono::seconds>(settings.connect_timeout).count()));
-  const char* values[] = {settings.url.c_str(), timeout.c_str(),
-                          settings.application_name.c_str(), nullptr};
+  const char* values[] = {settings.url.c_str(), timeout.c_str(), settings.application_name.c_str(),
+                          nullptr};
   pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   auto conn = std::make_unique<Connection>(raw);
   // PQerrorMessage may echo host names but never the password; still, keep
@@ -244,9 +245,7 @@ Result<Rows> Lease::execute(const Statement& statement, const Params& params) {
   auto timeout = pool_->settings().query_timeout;
   if (!conn_->prepared(statement.name)) {
     auto prepared = conn_->run(
-        [&] {
-          return PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr);
-        },
+        [&] { return PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr); },
         timeout);
     if (!prepared.ok()) return prepared.error();
     conn_->mark_prepared(statement.name);
@@ -263,7 +262,8 @@ Result<Rows> Lease::execute(const Statement& statement, const Params& params) {
 Status Lease::exec_script(std::string_view sql) {
   std::string text(sql);
   pg_conn* c = conn_->raw();
-  auto r = conn_->run([&] { return PQsendQuery(c, text.c_str()); }, pool_->settings().query_timeout);
+  auto r =
+      conn_->run([&] { return PQsendQuery(c, text.c_str()); }, pool_->settings().query_timeout);
   if (!r.ok()) return r.error();
   return {};
 }
@@ -443,8 +443,7 @@ class Pool::Lane {
       broken(error_from_result(nullptr, c));
       return;
     }
-    if (ready > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
-        PQconsumeInput(c) == 0) {
+    if (ready > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(c) == 0) {
       broken(error_from_result(nullptr, c));
       return;
     }
@@ -524,8 +523,8 @@ Result<Lease> Pool::acquire() {
     if (open_ < capacity_) break;
     if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= capacity_) {
-      return Error{ErrorCode::kResourceExhausted, "no database connection free within the timeout",
-                   {}};
+      return Error{
+          ErrorCode::kResourceExhausted, "no database connection free within the timeout", {}};
     }
   }
   ++open_;

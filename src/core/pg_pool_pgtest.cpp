@@ -102,6 +102,83 @@ TEST(PgPool, UnreachableServerIsUnavailableWithoutDetails) {
   EXPECT_EQ(r.error().message.find("topsecret"), std::string::npos);
 }
 
+// ---- pipeline lanes: many callers' statements in flight on one connection.
+
+TEST(PgPoolPipeline, ConcurrentCallersEachGetTheirOwnResult) {
+  Pool pool({.url = testing::fresh_database(), .size = 2, .pipeline_lanes = 1});
+  Statement echo{"echo_plus", "SELECT $1::int + 1000"};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        int n = t * 1000 + i;
+        auto r = pool.execute_pipelined(echo, {std::to_string(n)});
+        if (!r.ok() || r->integer(0, 0).value() != n + 1000) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(PgPoolPipeline, AFailingStatementDoesNotDisturbOthers) {
+  Pool pool({.url = testing::fresh_database(), .size = 1, .pipeline_lanes = 1});
+  Statement divide{"divide", "SELECT 100 / $1::int"};
+  std::atomic<int> failures{0}, successes{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        bool zero = (i + t) % 3 == 0;
+        auto r = pool.execute_pipelined(divide, {zero ? "0" : "4"});
+        if (zero) {
+          if (!r.ok() && r.error().sqlstate == "22012")
+            ++failures;
+          else
+            ++wrong;
+        } else {
+          if (r.ok() && r->integer(0, 0).value() == 25)
+            ++successes;
+          else
+            ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(failures.load(), 0);
+  EXPECT_GT(successes.load(), 0);
+}
+
+TEST(PgPoolPipeline, WritesThroughALaneAreCommitted) {
+  Pool pool({.url = testing::fresh_database(), .size = 1, .pipeline_lanes = 1});
+  Statement insert{"insert_company", "INSERT INTO companies (name) VALUES ($1) RETURNING id"};
+  for (int i = 0; i < 20; ++i) {
+    auto r = pool.execute_pipelined(insert, {"lane company " + std::to_string(i)});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  auto count = pool.query("SELECT count(*) FROM companies WHERE name LIKE 'lane company %'");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->text(0, 0), "20");
+}
+
+TEST(PgPoolPipeline, ASlowStatementTimesOutAndTheLaneRecovers) {
+  Pool pool({.url = testing::fresh_database(),
+             .size = 1,
+             .query_timeout = std::chrono::milliseconds(200),
+             .pipeline_lanes = 1});
+  auto slow = pool.execute_pipelined({"sleep", "SELECT pg_sleep(5)"});
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kDeadlineExceeded);
+  Statement one{"one", "SELECT 1"};
+  (void)pool.execute_pipelined(one);  // may see the lane being replaced
+  auto after = pool.execute_pipelined(one);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->text(0, 0), "1");
+}
+
 // Runs last in this binary (stops the shared cluster for a moment).
 TEST(PgPoolZ, RecoversAfterServerRestart) {
   Pool pool({.url = testing::fresh_database(), .size = 4});
@@ -114,12 +191,21 @@ TEST(PgPoolZ, RecoversAfterServerRestart) {
       leases.push_back(std::move(*l));
     }
   }
+  Statement count_stmt{"count_contacts", "SELECT count(*) FROM contacts"};
+  ASSERT_TRUE(pool.execute_pipelined(count_stmt).ok());  // opens a lane before the restart
   ASSERT_TRUE(testing::cluster().stop().ok());
   auto down = pool.query("SELECT 1");
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
   Status restarted = testing::cluster().start();
   ASSERT_TRUE(restarted.ok()) << restarted.error().message;
+  // A lane may report the lost connection once while it reconnects.
+  (void)pool.execute_pipelined(count_stmt);
+  for (int i = 0; i < 10; ++i) {
+    auto lane = pool.execute_pipelined(count_stmt);
+    ASSERT_TRUE(lane.ok()) << "pipelined " << i << " after restart: " << lane.error().message;
+    EXPECT_EQ(lane->text(0, 0), "3");
+  }
   for (int i = 0; i < 10; ++i) {
     auto r = pool.query("SELECT count(*) FROM contacts");
     ASSERT_TRUE(r.ok()) << "query " << i << " after restart: " << r.error().message;

@@ -138,7 +138,8 @@ Params filter_params(const ContactFilter& f) {
 // PostgreSQL serves several per wake-up. Lists and filters, whose cost grows
 // with the data, take a connection of their own.
 Result<Contact> PgContactsRepository::insert(const ContactFields& fields) {
-  return read_one(pool_.execute_pipelined(insert_stmt(), fields_params(fields)), "insert returned no row");
+  return read_one(pool_.execute_pipelined(insert_stmt(), fields_params(fields)),
+                  "insert returned no row");
 }
 
 Result<Contact> PgContactsRepository::get(std::int32_t id) {
