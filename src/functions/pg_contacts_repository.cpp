@@ -138,8 +138,7 @@ Params filter_params(const ContactFilter& f) {
 // PostgreSQL serves several per wake-up. Lists and filters, whose cost grows
 // with the data, take a connection of their own.
 Result<Contact> PgContactsRepository::insert(const ContactFields& fields) {
-  return read_one(pool_.execute_pipelined(insert_stmt(), fields_params(fields)),
-                  "insert returned no row");
+  return read_one(pool_.execute(insert_stmt(), fields_params(fields)), "insert returned no row");
 }
 
 Result<Contact> PgContactsRepository::get(std::int32_t id) {
@@ -153,11 +152,11 @@ Result<std::vector<Contact>> PgContactsRepository::by_company(std::int32_t compa
 Result<Contact> PgContactsRepository::update(std::int32_t id, const ContactFields& fields) {
   Params params = fields_params(fields);
   params.insert(params.begin(), std::to_string(id));
-  return read_one(pool_.execute_pipelined(update_stmt(), params), "no such contact");
+  return read_one(pool_.execute(update_stmt(), params), "no such contact");
 }
 
 Result<Contact> PgContactsRepository::remove(std::int32_t id) {
-  return read_one(pool_.execute_pipelined(delete_stmt(), {std::to_string(id)}), "no such contact");
+  return read_one(pool_.execute(delete_stmt(), {std::to_string(id)}), "no such contact");
 }
 
 Result<std::vector<Contact>> PgContactsRepository::filter(const ContactFilter& filter) {
