@@ -71,7 +71,8 @@ void add_db_commands(CLI::App& app, GlobalOptions& options) {
       database.started_here = false;
       std::ofstream(std::filesystem::absolute(settings.data_dir) / "owner.pid") << "detached\n";
     }
-    std::cout << "PostgreSQL is running: DATABASE_URL=" << database.url << "\n"
+    std::cout << "PostgreSQL is running: DATABASE_URL=" << log::redact(database.url) << "\n"
+              << "the full URL, password included: cloudlet db url\n"
               << "stop it with: cloudlet db stop\n";
   });
 

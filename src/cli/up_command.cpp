@@ -27,7 +27,9 @@ void print_banner(const Settings& settings, const std::string& database_url,
   std::cout << "cloudlet is up\n"
             << row("data directory") << std::filesystem::absolute(settings.data_dir).string()
             << "\n"
-            << row("postgres") << "DATABASE_URL=" << database_url << "\n"
+            << row("postgres") << "DATABASE_URL=" << log::redact(database_url)
+            << "  (the password is in "
+            << (settings.database_url.empty() ? "pg.password" : "your --database-url") << ")\n"
             << row("") << "psql \"$(" << self << " db url" << flags << " --pg-port "
             << settings.pg_port << ")\"\n";
   for (const auto& service : services)

@@ -92,11 +92,12 @@ bool parse_level(std::string_view text, Level& out) {
 void set_level(Level level) { g_level.store(level); }
 
 std::string redact(std::string_view text) {
-  static constexpr std::array<std::string_view, 6> kValueKeys{
-      "password=",        "pgpassword=",        "signature=",
-      "x-amz-signature=", "secret_access_key=", "x-amz-security-token="};
-  static constexpr std::array<std::string_view, 4> kJsonKeys{
-      "\"password\":\"", "\"secret_access_key\":\"", "\"secret\":\"", "\"signature\":\""};
+  static constexpr std::array<std::string_view, 7> kValueKeys{
+      "password=",          "pgpassword=",           "signature=",    "x-amz-signature=",
+      "secret_access_key=", "x-amz-security-token=", "session_token="};
+  static constexpr std::array<std::string_view, 6> kJsonKeys{
+      "\"password\":\"",  "\"secret_access_key\":\"", "\"secret\":\"",
+      "\"signature\":\"", "\"session_token\":\"",     "\"secretaccesskey\":\""};
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -120,7 +121,18 @@ std::string redact(std::string_view text) {
         out.append(text.substr(i, key.size()));
         out.append("***");
         i += key.size();
-        while (i < text.size() && !ends_value(text[i])) ++i;
+        if (i < text.size() && (text[i] == '\'' || text[i] == '"')) {
+          // A quoted value (libpq's password='a b'): mask it through the
+          // closing quote, honouring backslash escapes.
+          char quote = text[i];
+          ++i;
+          while (i < text.size() && text[i] != quote) {
+            i += (text[i] == '\\' && i + 1 < text.size()) ? 2u : 1u;
+          }
+          if (i < text.size()) ++i;
+        } else {
+          while (i < text.size() && !ends_value(text[i])) ++i;
+        }
         masked = true;
         break;
       }

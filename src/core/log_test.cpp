@@ -25,6 +25,16 @@ TEST(Redact, MasksConninfoAndSignatures) {
             "/p?X-Amz-Signature=***&X-Amz-Date=1");
 }
 
+TEST(Redact, MasksQuotedConninfoValues) {
+  EXPECT_EQ(redact("host=x password='hunter 2' dbname=y"), "host=x password=*** dbname=y");
+  EXPECT_EQ(redact("password='it\\'s' user=u"), "password=*** user=u");
+}
+
+TEST(Redact, MasksSessionTokens) {
+  EXPECT_EQ(redact(R"({"session_token":"FQoGZXIvYXdzE"})"), R"({"session_token":"***"})");
+  EXPECT_EQ(redact("X-Amz-Security-Token=FQoG&x=1"), "X-Amz-Security-Token=***&x=1");
+}
+
 TEST(Redact, MasksJsonSecrets) {
   EXPECT_EQ(redact(R"({"secret_access_key":"wJalr\"XUt","user":"a"})"),
             R"({"secret_access_key":"***","user":"a"})");

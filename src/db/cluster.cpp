@@ -1,6 +1,7 @@
 #include "db/cluster.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <pwd.h>
@@ -71,12 +72,19 @@ Result<std::string> read_file(const fs::path& path) {
   return s;
 }
 
+// Created 0600 from the first byte (never readable in between), without
+// following a symlink planted at the path, and flushed to disk.
 Status write_private_file(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return Error::unavailable("cannot write " + path.string());
-  out << content << "\n";
-  out.close();
-  ::chmod(path.c_str(), 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Error::unavailable("cannot write " + path.string() + ": " + std::strerror(errno));
+  std::string line = content + "\n";
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return Error::unavailable("cannot write " + path.string() + ": " + std::strerror(err));
   return {};
 }
 

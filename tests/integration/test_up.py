@@ -70,7 +70,8 @@ class UpTest(unittest.TestCase):
     def test_first_and_second_start(self):
         proc, banner = start_up(self.dir, self.port)
         try:
-            self.assertIn("DATABASE_URL=postgresql://cloudlet:", banner)
+            self.assertIn("DATABASE_URL=postgresql://cloudlet:***@", banner)
+            self.assertNotIn(open(os.path.join(self.dir, "pg.password")).read().strip(), banner)
             url = support.run("db", "url", "--data-dir", self.dir, "--pg-port", str(self.port)).stdout.strip()
             self.assertIn(f"127.0.0.1:{self.port}/cloudlet", url)
             self.assertEqual(psql(url, "SELECT string_agg(name, ',' ORDER BY id) FROM companies"),

@@ -77,8 +77,9 @@ class UpServersTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="cloudlet-usermgmt-up-")
         cls.base = test_up.free_block_of_four()
+        cls.pg_port = support.free_port()
         cls.proc = subprocess.Popen(
-            [support.CLOUDLET, "up", "--data-dir", cls.dir, "--pg-port", str(support.free_port()),
+            [support.CLOUDLET, "up", "--data-dir", cls.dir, "--pg-port", str(cls.pg_port),
              "--gateway-listen", f"127.0.0.1:{support.free_port()}",
              "--events-listen", f"127.0.0.1:{support.free_port()}",
              "--usermgmt-base-port", str(cls.base)],
@@ -128,7 +129,7 @@ class UpServersTest(unittest.TestCase):
     def test_postgres_store_writes_the_users_table(self):
         stub = seed_stub(self.addresses["postgres"])
         dave = stub.CreateNewUser(usermgmt_pb2.NewUser(name="Dave", age=64), timeout=10)
-        url = [l.split("DATABASE_URL=", 1)[1].strip() for l in self.banner.splitlines() if "DATABASE_URL=" in l][0]
+        url = support.run("db", "url", "--data-dir", self.dir, "--pg-port", str(self.pg_port)).stdout.strip()
         self.assertEqual(test_up.psql(url, f"SELECT name || ':' || age FROM users WHERE id = {dave.id}"), "Dave:64")
 
     def test_health_is_serving_for_both_names(self):
