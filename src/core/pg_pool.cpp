@@ -65,6 +65,7 @@ ErrorCode classify_sqlstate(std::string_view s) {
     return ErrorCode::kUnavailable;
   }
   if (s == "40001" || s == "40P01") return ErrorCode::kAborted;
+  if (s == "53100") return ErrorCode::kUnavailable;  // disk full: retry once space is freed
   if (s.starts_with("53")) return ErrorCode::kResourceExhausted;
   return ErrorCode::kInternal;
 }
@@ -183,7 +184,18 @@ class Connection {
       PQfreeCancel(c);
     }
   }
+  // Reads what is left of a cancelled query, but never waits longer than a
+  // second: a server that does not answer leaves the connection busy, and
+  // the pool closes busy connections instead of reusing them.
   void drain() {
+    auto deadline = Clock::now() + std::chrono::seconds(1);
+    while (PQisBusy(conn_) != 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return;
+      pollfd pfd{PQsocket(conn_), POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return;
+      if (PQconsumeInput(conn_) == 0) return;
+    }
     while (PGresult* res = PQgetResult(conn_)) PQclear(res);
   }
 
@@ -218,6 +230,19 @@ Lease::~Lease() {
 pg_conn* Lease::raw() { return conn_->raw(); }
 
 namespace {
+// libpq passes text parameters as C strings: a NUL would silently cut the
+// value short, so such a value is refused instead of stored truncated.
+Status check_no_nul(const Params& params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i] && params[i]->find('\0') != std::string::npos) {
+      return Error::invalid_argument(
+          "parameter $" + std::to_string(i + 1) +
+          " contains a NUL character, which PostgreSQL text cannot hold");
+    }
+  }
+  return {};
+}
+
 struct ParamArrays {
   std::vector<const char*> values;
   explicit ParamArrays(const Params& params) {
@@ -229,6 +254,7 @@ struct ParamArrays {
 }  // namespace
 
 Result<Rows> Lease::query(std::string_view sql, const Params& params) {
+  if (Status st = check_no_nul(params); !st.ok()) return st.error();
   std::string text(sql);
   ParamArrays arrays(params);
   pg_conn* c = conn_->raw();
@@ -241,6 +267,7 @@ Result<Rows> Lease::query(std::string_view sql, const Params& params) {
 }
 
 Result<Rows> Lease::execute(const Statement& statement, const Params& params) {
+  if (Status st = check_no_nul(params); !st.ok()) return st.error();
   pg_conn* c = conn_->raw();
   auto timeout = pool_->settings().query_timeout;
   if (!conn_->prepared(statement.name)) {
@@ -565,6 +592,7 @@ Result<Rows> Pool::execute(const Statement& statement, const Params& params) {
 }
 
 Result<Rows> Pool::execute_pipelined(const Statement& statement, const Params& params) {
+  if (Status st = check_no_nul(params); !st.ok()) return st.error();
   if (lanes_.empty()) return execute(statement, params);
   // Each thread keeps to one lane: with as many lanes as calling threads no
   // two threads ever meet on a lane's mutex.

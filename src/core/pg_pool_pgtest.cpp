@@ -50,6 +50,17 @@ TEST(PgPool, ErrorsCarrySqlstateAndCode) {
   EXPECT_TRUE(pool.ping().ok());
 }
 
+TEST(PgPool, ParametersWithNulAreRefusedNotTruncated) {
+  Pool pool({.url = testing::fresh_database(), .size = 1});
+  auto r = pool.query("SELECT $1::text", {std::string("Al\0ice", 6)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("$1"), std::string::npos);
+  auto p = pool.execute_pipelined({"echo", "SELECT $1::text"}, {std::string("x\0", 2)});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST(PgPool, QueryTimeoutCancelsOnTheServer) {
   Pool pool({.url = testing::fresh_database(),
              .size = 1,

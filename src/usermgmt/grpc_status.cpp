@@ -5,6 +5,24 @@
 namespace cloudlet::usermgmt {
 
 grpc::Status to_grpc_status(const Error& error) {
+  // An error that came from PostgreSQL carries the server's own text
+  // (relation and constraint names): clients get a fixed one instead.
+  if (!error.sqlstate.empty()) {
+    switch (error.code) {
+      case ErrorCode::kInvalidArgument:
+        return {grpc::StatusCode::INVALID_ARGUMENT, "the store rejected the value"};
+      case ErrorCode::kAlreadyExists:
+        return {grpc::StatusCode::ALREADY_EXISTS, "already exists"};
+      case ErrorCode::kNotFound:
+        return {grpc::StatusCode::NOT_FOUND, "not found"};
+      case ErrorCode::kFailedPrecondition:
+        return {grpc::StatusCode::FAILED_PRECONDITION, "the store refused the change"};
+      case ErrorCode::kResourceExhausted:
+        return {grpc::StatusCode::UNAVAILABLE, "the user store is unavailable; retry later"};
+      default:
+        break;
+    }
+  }
   switch (error.code) {
     case ErrorCode::kInvalidArgument:
       return {grpc::StatusCode::INVALID_ARGUMENT, error.message};

@@ -53,6 +53,11 @@ Result<ValidNewUser> validate(std::string name, std::int32_t age) {
                                    std::to_string(kMaxNameBytes) + " are allowed");
   }
   if (!valid_utf8(name)) return Error::invalid_argument("name is not valid UTF-8");
+  // PostgreSQL text cannot hold U+0000 (libpq would cut the name there), and
+  // every store must keep exactly the name it acknowledged.
+  if (name.find('\0') != std::string::npos) {
+    return Error::invalid_argument("name must not contain the NUL character");
+  }
   if (age < 0 || age > kMaxAge) {
     return Error::invalid_argument("age must be between 0 and " + std::to_string(kMaxAge) +
                                    ", got " + std::to_string(age));

@@ -32,8 +32,9 @@ TEST(Validate, AcceptsTheSeedsUsers) {
 }
 
 TEST(Validate, RejectsBadNamesNamingTheField) {
-  for (const std::string& name : {std::string(), std::string(257, 'x'), std::string("\xff\xfe"),
-                                  std::string("\xc0\xaf"), std::string("\xed\xa0\x80")}) {
+  for (const std::string& name :
+       {std::string(), std::string(257, 'x'), std::string("\xff\xfe"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("Al\0ice", 6)}) {
     auto r = validate(name, 30);
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
