@@ -670,6 +670,9 @@ void Server::stop() {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.acceptor.reset();
+  // Jobs still queued in the worker pool hold sessions whose sockets and
+  // timers belong to the loops: destroy them while the loops still exist.
+  s.workers.reset();
   // Destroying the loops destroys the handlers still queued in them; those
   // hold the sessions and this Impl, so nothing may outlive this point.
   s.ios.clear();
