@@ -92,6 +92,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   options.workers =
       settings.gateway_workers != 0 ? settings.gateway_workers : settings.db_pool_size;
   options.max_connections = settings.gateway_max_connections;
+  options.body_budget_bytes = settings.gateway_body_budget_mb * 1024 * 1024;
   options.idle_timeout = settings.gateway_idle_timeout;
   options.read_timeout = settings.gateway_read_timeout;
 

@@ -34,6 +34,8 @@ const std::vector<ConfigKey>& config_keys() {
        "gateway event-loop threads (0 = one per core)"},
       {"gateway.workers", "--gateway-workers",
        "gateway threads for blocking integrations (0 = db.pool_size)"},
+      {"gateway.body_budget_mb", "--gateway-body-budget-mb",
+       "MiB of request bodies the gateway holds at once; requests beyond it get 503"},
       {"gateway.max_connections", "--gateway-max-connections",
        "open connections the gateway accepts; more get 503"},
       {"gateway.idle_timeout_seconds", "--gateway-idle-timeout-seconds",
@@ -224,6 +226,10 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
        [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 256, s.gateway_io_threads); }},
       {"gateway.workers",
        [&](std::string_view v) { return parse_int<std::size_t>(v, 0, 1024, s.gateway_workers); }},
+      {"gateway.body_budget_mb",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 10, 1048576, s.gateway_body_budget_mb);
+       }},
       {"gateway.max_connections",
        [&](std::string_view v) {
          return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections);

@@ -42,6 +42,7 @@ struct Settings {
   std::size_t gateway_io_threads = 0;  // 0: one per core
   std::size_t gateway_workers = 0;     // 0: db_pool_size (handlers block on the pool)
   std::size_t gateway_max_connections = 4096;
+  std::size_t gateway_body_budget_mb = 256;  // request bodies held at once, all connections
   std::chrono::seconds gateway_idle_timeout{60};
   std::chrono::seconds gateway_read_timeout{30};
   int logs_retention_days = 30;

@@ -90,6 +90,7 @@ TEST(Config, GatewayKeysHaveDefaultsAndBounds) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->gateway_routes_file, "");
   EXPECT_EQ(d->gateway_max_connections, 4096u);
+  EXPECT_EQ(d->gateway_body_budget_mb, 256u);
   EXPECT_EQ(d->gateway_idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(d->logs_retention_days, 30);
   ConfigLayers layers;

@@ -46,6 +46,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<std::shared_ptr<const Credentials>> credentials;
 
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> body_bytes{0};  // reserved by requests in flight (body_budget_bytes)
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::unordered_map<detail::Session*, std::weak_ptr<detail::Session>> sessions;  // guarded by mu
@@ -84,6 +85,19 @@ struct Exchange {
   std::string integration_error;
   std::string auth_error;
   std::string access_key_id;
+};
+
+// A share of Server::Impl::body_bytes, returned when the exchange ends.
+class BodyReservation {
+ public:
+  BodyReservation(std::atomic<std::size_t>& pool, std::size_t bytes) : pool_(pool), bytes_(bytes) {}
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  ~BodyReservation() { pool_.fetch_sub(bytes_, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::size_t>& pool_;
+  std::size_t bytes_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -128,6 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read_next() {
     busy_ = false;
+    body_reservation_.reset();
     if (srv_.stopping.load()) return close();
     parser_.emplace();
     parser_->header_limit(srv_.opts.max_header_bytes);
@@ -163,6 +178,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
     ex_.method = std::string(parser_->get().method_string());
+    if (!reserve_body()) {
+      return respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
+    }
     // curl sends `Expect: 100-continue` for bodies over 1 MB and waits for it.
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
@@ -175,6 +193,18 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     read_body();
+  }
+
+  // Takes this request's share of the body budget; false when it does not fit.
+  bool reserve_body() {
+    if (parser_->is_done()) return true;  // no body
+    std::size_t want = srv_.opts.max_body_bytes;
+    if (auto length = parser_->content_length()) want = static_cast<std::size_t>(*length);
+    std::size_t before = srv_.body_bytes.fetch_add(want, std::memory_order_relaxed);
+    body_reservation_.emplace(srv_.body_bytes, want);
+    if (before + want <= srv_.opts.body_budget_bytes) return true;
+    body_reservation_.reset();  // refused: its body is never read
+    return false;
   }
 
   void read_body() {
@@ -545,6 +575,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<BodyReservation> body_reservation_;  // this exchange's share of the body budget
   http::request<http::string_body> req_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> res_;

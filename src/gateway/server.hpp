@@ -46,7 +46,12 @@ struct ServerOptions {
   std::size_t workers = 16;    // threads for blocking integrations
   std::size_t max_connections = 4096;
   std::size_t max_body_bytes = 10 * 1024 * 1024;  // 10 485 760, API Gateway's limit
-  std::uint32_t max_header_bytes = 10240;         // request line + headers
+  // Bytes of request bodies held at once across all connections. A request
+  // reserves its Content-Length (max_body_bytes when chunked) before its body
+  // is read; one that does not fit gets 503 at once, so many slow uploads
+  // cannot pin max_connections × max_body_bytes of memory.
+  std::size_t body_budget_bytes = 256 * 1024 * 1024;
+  std::uint32_t max_header_bytes = 10240;  // request line + headers
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds shutdown_grace{30000};
