@@ -17,6 +17,15 @@
 // fails to reach the disk (ENOSPC, EIO) is not applied and its caller gets
 // kUnavailable; the file still holds the last acknowledged state.
 //
+// The rename is the point of no return: once it succeeded, readers see the
+// new file, so `committed_` becomes the new state even if the directory
+// fsync that follows fails. Otherwise the next batch would be built from the
+// old state and silently drop the users of this one. Its callers then get
+// kDeadlineExceeded ("outcome unknown": the change is in the file but may not
+// survive a power loss), never kUnavailable, which promises "not applied";
+// health stays NOT_SERVING until a later write's own directory fsync
+// succeeds, which makes the newest file, and so every change in it, durable.
+//
 // An append log compacted into this format would make a single write
 // cheaper, but then the file lags behind the log and the seed's server
 // would read stale data; at the lab's scale (thousands of users) the
@@ -31,6 +40,8 @@
 // fields, or has duplicate or non-positive ids is refused with a clear
 // message and left untouched. One process at a time: `<file>.lock` is held
 // with flock(2) for the store's lifetime.
+#include "usermgmt/json_store.hpp"
+
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <sys/file.h>
@@ -42,6 +53,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -129,8 +141,8 @@ std::string to_json(const std::map<std::int32_t, User>& users) {
 
 class JsonStore final : public Store {
  public:
-  static Result<StorePtr> open(const fs::path& path) {
-    auto store = std::unique_ptr<JsonStore>(new JsonStore(path));
+  static Result<StorePtr> open(const fs::path& path, JsonStoreHooks hooks) {
+    auto store = std::unique_ptr<JsonStore>(new JsonStore(path, std::move(hooks)));
     if (Status s = store->load(); !s.ok()) return s.error();
     return StorePtr(std::move(store));
   }
@@ -184,11 +196,21 @@ class JsonStore final : public Store {
     std::optional<Error> error;
   };
 
-  explicit JsonStore(fs::path path)
+  // The outcome of replacing a file: `status` is ok only when the new
+  // content is durable; `in_place` is true once the rename succeeded, i.e.
+  // readers (and a restart without a power loss) see the new content.
+  struct Written {
+    Status status;
+    bool in_place = false;
+  };
+
+  JsonStore(fs::path path, JsonStoreHooks hooks)
       : path_(std::move(path)),
         tmp_path_(path_.string() + ".tmp"),
         lock_path_(path_.string() + ".lock"),
-        next_id_path_(path_.string() + ".next-id") {}
+        next_id_path_(path_.string() + ".next-id"),
+        fsync_dir_(hooks.fsync_dir ? std::move(hooks.fsync_dir)
+                                   : std::function<int(int)>([](int fd) { return ::fsync(fd); })) {}
 
   Status load() {
     fs::path dir = path_.parent_path().empty() ? fs::path(".") : path_.parent_path();
@@ -213,7 +235,7 @@ class JsonStore final : public Store {
     fs::remove(tmp_path_, ec);
 
     if (!fs::exists(path_, ec)) {
-      if (Status s = write_snapshot(committed_); !s.ok()) return s;
+      if (Written w = write_snapshot(committed_); !w.status.ok()) return w.status;
       log::info("usermgmt.json.created", {{"path", path_.string()}});
       return {};
     }
@@ -280,20 +302,30 @@ class JsonStore final : public Store {
         }
       }
       lock.unlock();
-      Status written =
-          removes ? write_atomically(next_id_path_, std::to_string(next_id) + "\n") : Status{};
-      if (written.ok()) written = write_snapshot(next);
+      Written written;
+      if (removes) {
+        // Only users.json decides what is applied: if this fails, even after
+        // its rename, the batch is not applied (a higher next-id is harmless).
+        Written id_file = write_atomically(next_id_path_, std::to_string(next_id) + "\n");
+        if (!id_file.status.ok()) {
+          written.status = Error::unavailable(id_file.status.error().message);
+        }
+      }
+      if (written.status.ok()) written = write_snapshot(next);
       lock.lock();
-      if (written.ok()) {
-        committed_ = std::move(next);
+      // The file and committed_ never disagree: after the rename the file
+      // holds `next`, whether or not the directory fsync succeeded.
+      if (written.in_place) committed_ = std::move(next);
+      if (written.status.ok()) {
         last_write_error_.clear();
       } else {
-        last_write_error_ = written.error().message;
-        log::error("usermgmt.json.write_failed",
-                   {{"path", path_.string()}, {"error", written.error().message}});
+        last_write_error_ = written.status.error().message;
+        log::error("usermgmt.json.write_failed", {{"path", path_.string()},
+                                                  {"error", written.status.error().message},
+                                                  {"applied", written.in_place}});
       }
       for (Op* o : batch) {
-        if (!written.ok() && !o->error) o->error = written.error();
+        if (!written.status.ok() && !o->error) o->error = written.status.error();
         o->done = true;
       }
       flushing_ = false;
@@ -304,18 +336,22 @@ class JsonStore final : public Store {
   }
 
   // Writes `users` to the temp file, syncs it, renames it over the file and
-  // syncs the directory. kUnavailable (with errno's text) on any failure.
-  Status write_snapshot(const std::map<std::int32_t, User>& users) {
+  // syncs the directory. kUnavailable (with errno's text) on a failure before
+  // the rename: nothing changed. kDeadlineExceeded with `in_place` when only
+  // the directory fsync failed: the file holds the new content, which may
+  // not survive a power loss.
+  Written write_snapshot(const std::map<std::int32_t, User>& users) {
     return write_atomically(path_, to_json(users));
   }
 
-  Status write_atomically(const fs::path& target, const std::string& json) {
+  Written write_atomically(const fs::path& target, const std::string& json) {
     auto fail = [&](const char* step) {
       int err = errno;
       std::error_code ec;
       fs::remove(tmp_path_, ec);
-      return Error::unavailable("json store: " + std::string(step) + " " + tmp_path_.string() +
-                                ": " + errno_text(err));
+      return Written{Error::unavailable("json store: " + std::string(step) + " " +
+                                        tmp_path_.string() + ": " + errno_text(err)),
+                     false};
     };
     Fd fd(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd.valid()) return fail("cannot create");
@@ -323,23 +359,29 @@ class JsonStore final : public Store {
       errno = 0;
       std::error_code ec;
       fs::remove(tmp_path_, ec);
-      return Error::unavailable("json store: cannot write " + tmp_path_.string() + ": " +
-                                s.error().message);
+      return Written{Error::unavailable("json store: cannot write " + tmp_path_.string() + ": " +
+                                        s.error().message),
+                     false};
     }
     if (::fsync(fd.get()) != 0) return fail("cannot fsync");
     fd.reset();
     if (::rename(tmp_path_.c_str(), target.c_str()) != 0) return fail("cannot rename");
-    if (::fsync(dir_fd_.get()) != 0) {
-      return Error::unavailable("json store: cannot fsync the directory of " + target.string() +
-                                ": " + errno_text(errno));
+    if (fsync_dir_(dir_fd_.get()) != 0) {
+      return Written{Error{ErrorCode::kDeadlineExceeded,
+                           "json store: outcome unknown: " + target.string() +
+                               " holds the change, but the directory fsync failed (" +
+                               errno_text(errno) + "), so it may not survive a power loss",
+                           {}},
+                     true};
     }
-    return {};
+    return Written{{}, true};
   }
 
   const fs::path path_;
   const fs::path tmp_path_;
   const fs::path lock_path_;
   const fs::path next_id_path_;
+  const std::function<int(int)> fsync_dir_;
   Fd dir_fd_;
   Fd lock_fd_;
 
@@ -355,7 +397,11 @@ class JsonStore final : public Store {
 }  // namespace
 
 Result<StorePtr> open_json_store(const std::filesystem::path& path) {
-  return JsonStore::open(path);
+  return JsonStore::open(path, {});
+}
+
+Result<StorePtr> open_json_store(const std::filesystem::path& path, JsonStoreHooks hooks) {
+  return JsonStore::open(path, std::move(hooks));
 }
 
 }  // namespace cloudlet::usermgmt

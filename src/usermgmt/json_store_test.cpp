@@ -1,12 +1,16 @@
 // The JSON file store beyond the shared contract: the seed's file format,
 // refusing bad files, one process at a time, and durability under SIGKILL.
+#include "usermgmt/json_store.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
+#include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -115,6 +119,108 @@ TEST(JsonStore, KeepsUsersAcrossARestart) {
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(*(*store)->list({}), std::vector<User>{alice});
   EXPECT_EQ((*store)->create(valid("Carol", 1))->id, 3);  // Bob's id 2 is not handed out again
+}
+
+// Ids in users.json, read straight from the file.
+std::set<std::int32_t> ids_in_file(const fs::path& path) {
+  std::set<std::int32_t> ids;
+  boost::json::value file = boost::json::parse(read_file(path));
+  for (const auto& u : file.at("users").as_array()) {
+    ids.insert(static_cast<std::int32_t>(u.at("id").to_number<std::int64_t>()));
+  }
+  return ids;
+}
+
+std::set<std::int32_t> ids_listed(Store& store) {
+  std::set<std::int32_t> ids;
+  auto users = store.list({});
+  for (const auto& u : users.value()) ids.insert(u.id);
+  return ids;
+}
+
+// Directory fsyncs that fail (EIO) while `fail_from <= call < fail_until`,
+// counting calls from 1; every other call is a real fsync.
+struct FailingDirSync {
+  std::atomic<int> calls{0};
+  std::atomic<int> fail_from{0};
+  std::atomic<int> fail_until{0};
+  JsonStoreHooks hooks() {
+    return {.fsync_dir = [this](int fd) {
+      int n = ++calls;
+      if (n >= fail_from && n < fail_until) {
+        errno = EIO;
+        return -1;
+      }
+      return ::fsync(fd);
+    }};
+  }
+  void fail_next(int count) {
+    fail_from = calls + 1;
+    fail_until = calls + 1 + count;
+  }
+};
+
+// The rename succeeded, the directory fsync did not: the file holds the new
+// user, so the store must too, and the next write must keep it.
+TEST(JsonStore, ACreateWhoseDirectorySyncFailsIsKeptAndReportedAsUnknown) {
+  auto path = temp_dir() / "users.json";
+  FailingDirSync sync;
+  auto store = open_json_store(path, sync.hooks());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  User alice = *(*store)->create(valid("Alice", 43));
+
+  sync.fail_next(1);
+  auto bob = (*store)->create(valid("Bob", 30));
+  ASSERT_FALSE(bob.ok());
+  EXPECT_EQ(bob.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_THAT(bob.error().message, ::testing::HasSubstr("outcome unknown"));
+  EXPECT_FALSE((*store)->health().ok());
+  EXPECT_EQ(ids_in_file(path), (std::set<std::int32_t>{alice.id, 2}));
+  EXPECT_EQ(ids_listed(**store), ids_in_file(path));
+  EXPECT_TRUE((*store)->get(2).ok());
+
+  User carol = *(*store)->create(valid("Carol", 1));
+  EXPECT_TRUE((*store)->health().ok());
+  EXPECT_EQ(ids_in_file(path), (std::set<std::int32_t>{alice.id, 2, carol.id}));
+  EXPECT_EQ(ids_listed(**store), ids_in_file(path));
+
+  store->reset();
+  auto reopened = open_json_store(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(ids_listed(**reopened), (std::set<std::int32_t>{alice.id, 2, carol.id}));
+}
+
+// A delete writes users.json.next-id (directory fsync 1), then users.json
+// (directory fsync 2). Failing the first leaves nothing applied; failing the
+// second applies the delete in memory as it is in the file.
+TEST(JsonStore, ADeleteWhoseDirectorySyncFailsAgreesWithTheFile) {
+  auto path = temp_dir() / "users.json";
+  FailingDirSync sync;
+  auto store = open_json_store(path, sync.hooks());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  User alice = *(*store)->create(valid("Alice", 43));
+  User bob = *(*store)->create(valid("Bob", 30));
+
+  sync.fail_next(1);  // the next-id file's: users.json is not touched
+  auto first = (*store)->remove(alice.id);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(ids_in_file(path), (std::set<std::int32_t>{alice.id, bob.id}));
+  EXPECT_EQ(ids_listed(**store), ids_in_file(path));
+
+  sync.fail_from = sync.calls + 2;  // users.json's, after its rename
+  sync.fail_until = sync.calls + 3;
+  auto second = (*store)->remove(alice.id);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_EQ(ids_in_file(path), std::set<std::int32_t>{bob.id});
+  EXPECT_EQ(ids_listed(**store), ids_in_file(path));
+  EXPECT_EQ((*store)->get(alice.id).error().code, ErrorCode::kNotFound);
+
+  User carol = *(*store)->create(valid("Carol", 1));
+  EXPECT_EQ(ids_in_file(path), (std::set<std::int32_t>{bob.id, carol.id}));
+  EXPECT_EQ(ids_listed(**store), ids_in_file(path));
+  EXPECT_TRUE((*store)->health().ok());
 }
 
 // 8 threads x 1,000 creates: 8,000 distinct ids, every one back after a restart.
