@@ -3,6 +3,8 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <deque>
@@ -331,15 +333,45 @@ Result<long long> Lease::copy_in(std::string_view copy_sql,
 // One connection in pipeline mode shared by many calling threads.
 //
 // Every call queues Prepare (first use on this connection), Bind/Execute and
-// a Sync, flushes, and appends itself to `pending_`, the FIFO of Syncs the
+// a Sync, flushes, and appends its Waiter to `pending_`, the FIFO of Syncs the
 // server has yet to answer. Exactly one caller at a time, the reader, polls
-// the socket and hands each result to the waiter at the head of the FIFO,
-// waking it at its PGRES_PIPELINE_SYNC; when its own statement is done it
-// hands the reader role to the new head. libpq is only ever called under
+// the socket and hands each result to the Waiter at the head of the FIFO,
+// waking it at its PGRES_PIPELINE_SYNC; when it leaves it hands the reader
+// role to the first caller still waiting. libpq is only ever called under
 // mu_; the reader polls the socket without it so others can queue meanwhile.
 // The socket is non-blocking: output a sender could not flush is flushed by
-// the reader, which always has its own statement fully sent or polls for
-// POLLOUT.
+// the reader, which polls for POLLOUT while any is left.
+//
+// Deadlines. Every caller waits until its own deadline and no longer, reader
+// or not: one that gives up marks its Waiter abandoned (the Waiter is shared,
+// so it stays in `pending_` and its results are read and dropped later) and
+// gets kDeadlineExceeded. The statement at the head of the FIFO is the one the
+// server is running (or about to), so when the head's deadline passes the
+// reader cancels it on the server; if the server does not answer the cancel
+// within another query_timeout the lane is given up.
+//
+// Stray cancels. PQcancel cancels whatever the server runs when the request
+// lands, so a cancel aimed at a head that has just finished hits the
+// statement behind it. Two measures: the reader reads everything already
+// received before it cancels (a head whose answer is here is not cancelled),
+// which shrinks the window to the answer's time in flight; and a statement
+// that fails with 57014 without being the one we cancelled is sent again
+// once, while its caller is within its deadline. That is safe because a
+// cancelled statement's implicit transaction is rolled back, and lanes are
+// for statements that are safe to retry anyway (see pg_pool.hpp).
+//
+// Prepared statements. A name is `preparing_` from the moment its Prepare is
+// queued until the Prepare's result arrives; only an OK result marks it
+// prepared on the connection. Callers that find the name preparing queue only
+// their Execute behind that Prepare (pipeline order guarantees it runs
+// first); if the Prepare failed their Execute fails with 26000, and they are
+// sent again once, preparing anew.
+//
+// Reconnecting. While the connection is down (the last attempt failed, or
+// the lane broke), one caller at a time tries to reconnect, outside mu_; the
+// others fail fast with kUnavailable instead of queueing behind attempts.
+// Only the very first connection is waited for, so that a burst of first
+// calls does not fail.
 class Pool::Lane {
  public:
   explicit Lane(const PoolSettings& settings) : settings_(settings) {}
@@ -347,81 +379,148 @@ class Pool::Lane {
   Lane& operator=(const Lane&) = delete;
 
   Result<Rows> execute(const Statement& statement, const Params& params) {
+    const auto deadline = Clock::now() + settings_.query_timeout;
     std::unique_lock lock(mu_);
-    if (Status up = ensure_connected(); !up.ok()) return up.error();
-    pg_conn* c = conn_->raw();
-    Waiter me;
-    me.deadline = Clock::now() + settings_.query_timeout;
-    if (!conn_->prepared(statement.name)) {
-      if (PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr) == 0) {
-        return broken(error_from_result(nullptr, c));
+    for (int attempt = 0;; ++attempt) {
+      if (Status up = ensure_connected(lock); !up.ok()) return up.error();
+      auto me = std::make_shared<Waiter>();
+      me->name = statement.name;
+      me->deadline = deadline;
+      if (Status sent = send(*me, statement, params); !sent.ok()) return sent.error();
+      pending_.push_back(me);
+      if (!reading_) {
+        reading_ = true;
+        me->lead = true;
       }
-      conn_->mark_prepared(statement.name);
-      me.prepare = &statement.name;
+      wait(lock, *me);
+      if (!me->done) {
+        return Error{ErrorCode::kDeadlineExceeded, "the query took longer than the query timeout",
+                     "57014"};
+      }
+      if (!me->failure) return std::move(me->last);
+      if (attempt == 0 && retriable(*me) && Clock::now() < deadline) continue;
+      return *me->failure;
+    }
+  }
+
+  std::size_t in_flight() const {
+    std::lock_guard lock(mu_);
+    return pending_.size();
+  }
+
+ private:
+  struct Waiter {
+    std::string name;  // the statement's
+    Rows last;
+    std::optional<Error> failure;
+    Clock::time_point deadline;
+    int results = 0;
+    bool prepare = false;        // this call queued the Prepare
+    bool done = false;           // its Sync arrived, or the lane broke
+    bool lead = false;           // this caller is the reader
+    bool abandoned = false;      // the caller gave up: drop its results
+    bool cancel_target = false;  // the reader cancelled this statement
+    std::condition_variable wake;
+  };
+  using WaiterPtr = std::shared_ptr<Waiter>;
+
+  // A failure that says nothing about the statement itself: its Prepare
+  // (queued by another call) failed, or a cancel meant for another hit it.
+  static bool retriable(const Waiter& w) {
+    const std::string& s = w.failure->sqlstate;
+    return (s == "26000" && !w.prepare) || (s == "57014" && !w.cancel_target);
+  }
+
+  // Under mu_ (released while connecting). OK when conn_ can take a statement.
+  Status ensure_connected(std::unique_lock<std::mutex>& lock) {
+    if (conn_ && !broken_) {
+      if (reading_ || !pending_.empty() || conn_->alive()) return {};
+      broken_ = true;  // the server dropped it while idle
+      down_ = true;
+    }
+    if (reading_) return connection_error();  // the reader still polls the old socket
+    while (connecting_) {
+      if (down_) return connection_error();  // fail fast; one attempt at a time
+      connect_done_.wait(lock);
+    }
+    if (conn_ && !broken_) return {};  // connected while we waited
+    connecting_ = true;
+    std::unique_ptr<Connection> old = std::move(conn_);
+    lock.unlock();
+    old.reset();
+    auto conn = connect(settings_);
+    if (conn && (PQsetnonblocking(conn->raw(), 1) != 0 || PQenterPipelineMode(conn->raw()) == 0)) {
+      conn.reset();
+    }
+    lock.lock();
+    connecting_ = false;
+    connect_done_.notify_all();
+    if (!conn) {
+      down_ = true;
+      return connection_error();
+    }
+    conn_ = std::move(conn);
+    broken_ = false;
+    down_ = false;
+    cancelling_ = false;
+    preparing_.clear();
+    return {};
+  }
+
+  // Under mu_: queues the statement (and its Prepare when needed) and a Sync.
+  Status send(Waiter& me, const Statement& statement, const Params& params) {
+    pg_conn* c = conn_->raw();
+    if (!conn_->prepared(statement.name) && !preparing_.contains(statement.name)) {
+      if (PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr) == 0) {
+        return broken();
+      }
+      preparing_.insert(statement.name);
+      me.prepare = true;
     }
     ParamArrays arrays(params);
     if (PQsendQueryPrepared(c, statement.name.c_str(), arrays.count(), arrays.values.data(),
                             nullptr, nullptr, 0) == 0 ||
         PQpipelineSync(c) == 0) {
-      return broken(error_from_result(nullptr, c));
+      return broken();
     }
-    pending_.push_back(&me);
-    if (!reading_) {
-      reading_ = true;
-      me.lead = true;
-    }
-    while (!me.done) {
-      if (me.lead) {
-        read_some(lock);
-      } else {
-        me.wake.wait(lock, [&] { return me.done || me.lead; });
-      }
-    }
-    if (me.lead) {
-      reading_ = false;
-      if (!pending_.empty()) {
-        reading_ = true;
-        pending_.front()->lead = true;
-        pending_.front()->wake.notify_one();
-      }
-    }
-    if (me.failure) return *me.failure;
-    return std::move(me.last);
-  }
-
- private:
-  struct Waiter {
-    Rows last;
-    std::optional<Error> failure;
-    const std::string* prepare = nullptr;  // set when this call queued the Prepare
-    int results = 0;
-    bool done = false;
-    bool lead = false;
-    Clock::time_point deadline;
-    std::condition_variable wake;
-  };
-
-  // Under mu_. Replaces a connection the server dropped, but only while
-  // nobody is polling its socket.
-  Status ensure_connected() {
-    if (conn_ && !broken_ && (!pending_.empty() || conn_->alive())) return {};
-    if (reading_) return connection_error();  // the reader still holds the old socket
-    conn_.reset();
-    broken_ = false;
-    cancelled_ = false;
-    auto conn = connect(settings_);
-    if (!conn) return connection_error();
-    if (PQsetnonblocking(conn->raw(), 1) != 0 || PQenterPipelineMode(conn->raw()) == 0) {
-      return connection_error();
-    }
-    conn_ = std::move(conn);
     return {};
   }
 
-  // Under mu_: the connection is unusable; fail everything in flight.
-  Error broken(Error e) {
+  // Under mu_: until `me` is answered, or its deadline passes (then it is
+  // abandoned). Leaves the reader role to the next caller still waiting.
+  void wait(std::unique_lock<std::mutex>& lock, Waiter& me) {
+    while (!me.done) {
+      if (me.lead) {
+        read_some(lock, me);
+        if (!me.done && Clock::now() >= me.deadline) break;
+      } else if (!me.wake.wait_until(lock, me.deadline, [&] { return me.done || me.lead; })) {
+        break;
+      }
+    }
+    if (!me.done) me.abandoned = true;
+    if (me.lead) {
+      me.lead = false;
+      reading_ = false;
+      for (const WaiterPtr& w : pending_) {
+        if (!w->abandoned) {
+          reading_ = true;
+          w->lead = true;
+          w->wake.notify_one();
+          break;
+        }
+      }
+    }
+  }
+
+  // Under mu_: the connection is unusable; fail everything in flight. What
+  // was sent may or may not have run.
+  Error broken(std::string why = "lost the connection to the database") {
+    Error e{ErrorCode::kUnavailable,
+            std::move(why) + "; a statement already sent may or may not have run", "08006"};
     broken_ = true;
-    for (Waiter* w : pending_) {
+    down_ = true;
+    cancelling_ = false;
+    for (const WaiterPtr& w : pending_) {
       if (!w->failure) w->failure = e;
       w->done = true;
       w->wake.notify_one();
@@ -430,25 +529,23 @@ class Pool::Lane {
     return e;
   }
 
-  // The reader's step, under mu_ (released while polling).
-  void read_some(std::unique_lock<std::mutex>& lock) {
+  // The reader's step, under mu_ (released while polling or cancelling).
+  void read_some(std::unique_lock<std::mutex>& lock, Waiter& me) {
     pg_conn* c = conn_->raw();
     int unsent = PQflush(c);
-    if (unsent < 0) {
-      broken(error_from_result(nullptr, c));
+    if (unsent < 0 || PQconsumeInput(c) == 0) {
+      broken();
       return;
     }
+    // Whatever has arrived first: a head whose answer is here is not cancelled.
+    dispatch(c);
+    if (me.done) return;
     Waiter& head = *pending_.front();
     auto now = Clock::now();
-    if (now >= head.deadline) {
-      if (cancelled_) {
-        // The server did not answer the cancel either: give up on the connection.
-        broken(Error{ErrorCode::kDeadlineExceeded, "the query took longer than the query timeout",
-                     "57014"});
-        return;
-      }
-      cancelled_ = true;
-      head.deadline = now + settings_.query_timeout;
+    if (!cancelling_ && now >= head.deadline) {
+      cancelling_ = true;
+      head.cancel_target = true;
+      cancel_deadline_ = now + settings_.query_timeout;
       PGcancel* cancel = PQgetCancel(c);
       lock.unlock();
       if (cancel != nullptr) {
@@ -459,25 +556,29 @@ class Pool::Lane {
       lock.lock();
       return;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(head.deadline - now) +
-                std::chrono::milliseconds(1);
+    if (cancelling_ && now >= cancel_deadline_) {
+      broken("the database did not answer a cancel");
+      return;
+    }
+    auto until = std::min(me.deadline, cancelling_ ? cancel_deadline_ : head.deadline);
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
     pollfd pfd{PQsocket(c), static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)), 0};
     lock.unlock();
-    int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    int ready = ::poll(&pfd, 1, static_cast<int>(std::max<long long>(0, left.count())));
     lock.lock();
-    if (broken_) return;  // a sender failed everything meanwhile (our waiter too)
+    if (broken_) return;  // a sender failed everything meanwhile (us too)
     if (ready < 0 && errno != EINTR) {
-      broken(error_from_result(nullptr, c));
+      broken();
       return;
     }
     if (ready > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(c) == 0) {
-      broken(error_from_result(nullptr, c));
+      broken();
       return;
     }
     dispatch(c);
   }
 
-  // Hands every complete result to the head of the FIFO.
+  // Under mu_: hands every complete result to the head of the FIFO.
   void dispatch(pg_conn* c) {
     int nulls = 0;
     while (!pending_.empty() && PQisBusy(c) == 0) {
@@ -489,40 +590,56 @@ class Pool::Lane {
       nulls = 0;
       Waiter& w = *pending_.front();
       ExecStatusType st = PQresultStatus(res);
-      bool first = w.results++ == 0;
+      bool prepare_result = w.prepare && w.results == 0;
+      ++w.results;
       if (st == PGRES_PIPELINE_SYNC) {
         PQclear(res);
+        if (w.cancel_target) cancelling_ = false;
+        WaiterPtr done = std::move(pending_.front());
         pending_.pop_front();
-        cancelled_ = false;
-        w.done = true;
-        w.wake.notify_one();
-      } else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-        if (!w.failure) {
-          w.failure = error_from_result(res, c);
-          if (w.failure->sqlstate == "57014") {
-            w.failure->message = "the query took longer than the query timeout";
-          }
+        done->done = true;
+        done->wake.notify_one();
+        continue;
+      }
+      if (prepare_result) {
+        // Prepared only once the server says so; a failed Prepare is retried
+        // by the next call that needs it.
+        preparing_.erase(w.name);
+        if (st == PGRES_COMMAND_OK) conn_->mark_prepared(w.name);
+      }
+      if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+        Error e = error_from_result(res, c);
+        // The server no longer knows a name we had marked prepared.
+        if (e.sqlstate == "26000" && !prepare_result) conn_->forget_prepared(w.name);
+        if (e.sqlstate == "57014" && w.cancel_target) {
+          e.message = "the query took longer than the query timeout";
         }
-        // A Prepare that failed is not prepared: the next call prepares again.
-        if (first && w.prepare != nullptr) conn_->forget_prepared(*w.prepare);
+        if (!w.failure) w.failure = std::move(e);
         PQclear(res);
       } else if (st == PGRES_PIPELINE_ABORTED) {
         if (!w.failure) w.failure = Error::internal("database error");
         PQclear(res);
-      } else {
+      } else if (!w.abandoned) {
         w.last = Rows(res);  // the Prepare's empty result, then the statement's rows
+      } else {
+        PQclear(res);
       }
     }
-    if (PQstatus(c) == CONNECTION_BAD) broken(error_from_result(nullptr, c));
+    if (PQstatus(c) == CONNECTION_BAD) broken();
   }
 
   const PoolSettings& settings_;
-  std::mutex mu_;
-  std::unique_ptr<Connection> conn_;  // guarded by mu_
-  std::deque<Waiter*> pending_;       // guarded by mu_: one per unanswered Sync, in order
-  bool reading_ = false;              // guarded by mu_: a caller is the reader
-  bool broken_ = false;               // guarded by mu_: replace conn_ once nobody reads it
-  bool cancelled_ = false;            // guarded by mu_: the head's statement was cancelled
+  mutable std::mutex mu_;
+  std::condition_variable connect_done_;       // connecting_ went false
+  std::unique_ptr<Connection> conn_;           // guarded by mu_
+  std::deque<WaiterPtr> pending_;              // guarded by mu_: one per unanswered Sync, in order
+  std::unordered_set<std::string> preparing_;  // guarded by mu_: Prepares not yet answered
+  bool reading_ = false;                       // guarded by mu_: a caller is the reader
+  bool broken_ = false;                        // guarded by mu_: replace conn_ once nobody reads it
+  bool down_ = false;        // guarded by mu_: the last connect failed or the lane broke
+  bool connecting_ = false;  // guarded by mu_: a caller is connecting, outside mu_
+  bool cancelling_ = false;  // guarded by mu_: a cancel was sent for a head not yet answered
+  Clock::time_point cancel_deadline_;  // guarded by mu_: give up on the connection then
 };
 
 // ---------------------------------------------------------------- Pool
@@ -598,6 +715,12 @@ Result<Rows> Pool::execute_pipelined(const Statement& statement, const Params& p
   // two threads ever meet on a lane's mutex.
   thread_local std::size_t t_lane = next_lane_.fetch_add(1, std::memory_order_relaxed);
   return lanes_[t_lane % lanes_.size()]->execute(statement, params);
+}
+
+std::size_t Pool::pipelined_in_flight() const {
+  std::size_t n = 0;
+  for (const auto& lane : lanes_) n += lane->in_flight();
+  return n;
 }
 
 Status Pool::ping() {

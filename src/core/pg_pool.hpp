@@ -24,7 +24,13 @@
 //   point query's cost. The calling threads take turns reading the socket
 //   (leader/follower): no extra thread, no extra hop. A slow statement delays
 //   the ones queued behind it on its lane, so use it for short statements
-//   (point reads and writes by key), and execute() or a Lease for the rest.
+//   (point reads by key), and execute() or a Lease for the rest.
+// - execute_pipelined() is only for statements that are safe to retry (reads,
+//   idempotent writes): when a lane's connection breaks, every statement
+//   already sent on it fails with kUnavailable although it may have run, and
+//   a lane itself sends a statement again when a failure was not the
+//   statement's own (a Prepare queued by another call failed, or a cancel
+//   meant for another statement hit it).
 #pragma once
 
 #include <atomic>
@@ -140,10 +146,20 @@ class Pool {
   // One statement on any free connection.
   Result<Rows> query(std::string_view sql, const Params& params = {});
   Result<Rows> execute(const Statement& statement, const Params& params = {});
-  // One short statement on a pipeline lane, shared with other callers'
-  // statements in flight (see the contract above). Same errors and timeout
-  // as execute(); kUnavailable while the lane's connection is being replaced.
+  // One short statement that is safe to retry on a pipeline lane, shared
+  // with other callers' statements in flight (see the contract above). Same
+  // errors as execute(), and:
+  // - the answer or kDeadlineExceeded within about query_timeout of the
+  //   call, however many statements are queued ahead of this one;
+  // - kUnavailable at once while the lane's connection is down or being
+  //   replaced (one caller at a time tries to reconnect, for at most
+  //   connect_timeout; only a lane's first connection is waited for);
+  // - kUnavailable, with a message saying the outcome is unknown, when the
+  //   connection breaks after the statement was sent.
   Result<Rows> execute_pipelined(const Statement& statement, const Params& params = {});
+  // Statements sent on the pipeline lanes and not yet answered, including
+  // those whose callers gave up. For monitoring and tests; locks each lane.
+  std::size_t pipelined_in_flight() const;
   // Checks out a connection (for transactions or several statements in a row).
   Result<Lease> acquire();
   // True when a connection can be made and answers `SELECT 1`.

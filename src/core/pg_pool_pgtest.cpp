@@ -1,6 +1,13 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <thread>
 
 #include "core/pg_pool.hpp"
@@ -115,6 +122,48 @@ TEST(PgPool, UnreachableServerIsUnavailableWithoutDetails) {
 
 // ---- pipeline lanes: many callers' statements in flight on one connection.
 
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Polls a condition (no sleeping to synchronise); false after 30 s.
+bool eventually(const std::function<bool()>& condition) {
+  auto give_up = steady_clock::now() + std::chrono::seconds(30);
+  while (!condition()) {
+    if (steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// The backend pid behind the pool's only lane.
+std::string lane_pid(Pool& pool) {
+  auto r = pool.execute_pipelined({"lane_pid", "SELECT pg_backend_pid()"});
+  return r.ok() ? std::string(r->text(0, 0)) : std::string();
+}
+
+// A Lease holding companies locked, so that lane statements reading it wait
+// on the server until release().
+struct CompaniesLocked {
+  explicit CompaniesLocked(Pool& pool) : lease(pool.acquire()) {
+    if (!lease.ok()) return;
+    locked = lease->query("BEGIN").ok() &&
+             lease->query("LOCK TABLE companies IN ACCESS EXCLUSIVE MODE").ok();
+  }
+  void release() { (void)lease->query("COMMIT"); }
+  Result<Lease> lease;
+  bool locked = false;
+};
+
+// The activity of a backend: whether it waits on a lock, and when its
+// current statement started.
+std::string activity(Pool& pool, const std::string& pid) {
+  auto r = pool.query(
+      "SELECT coalesce(wait_event_type, '') || ' ' || coalesce(query_start::text, '') FROM "
+      "pg_stat_activity WHERE pid = $1::int",
+      {pid});
+  return r.ok() && r->size() == 1 ? std::string(r->text(0, 0)) : std::string();
+}
+
 TEST(PgPoolPipeline, ConcurrentCallersEachGetTheirOwnResult) {
   Pool pool({.url = testing::fresh_database(), .size = 2, .pipeline_lanes = 1});
   Statement echo{"echo_plus", "SELECT $1::int + 1000"};
@@ -188,6 +237,158 @@ TEST(PgPoolPipeline, ASlowStatementTimesOutAndTheLaneRecovers) {
   auto after = pool.execute_pipelined(one);
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_EQ(after->text(0, 0), "1");
+}
+
+// Issue: only the head's deadline was checked, and a head whose cancel the
+// server ignores held everyone behind it for another query_timeout. A
+// stopped backend answers nothing, not even the cancel.
+TEST(PgPoolPipeline, EveryCallerGetsAnAnswerWithinItsOwnTimeout) {
+  const auto timeout = milliseconds(1000);
+  Pool pool(
+      {.url = testing::fresh_database(), .size = 1, .query_timeout = timeout, .pipeline_lanes = 1});
+  std::string pid = lane_pid(pool);
+  ASSERT_FALSE(pid.empty());
+  if (::kill(std::stoi(pid), SIGSTOP) != 0) GTEST_SKIP() << "cannot stop the server's backend";
+  struct Resume {
+    int pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{std::stoi(pid)};
+  constexpr int kCallers = 4;
+  std::vector<std::optional<Error>> errors(kCallers);
+  std::vector<milliseconds> took(kCallers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&, i] {
+      auto start = steady_clock::now();
+      auto r = pool.execute_pipelined({"one", "SELECT 1"});
+      took[static_cast<std::size_t>(i)] =
+          std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+      if (!r.ok()) errors[static_cast<std::size_t>(i)] = r.error();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < kCallers; ++i) {
+    ASSERT_TRUE(errors[i].has_value()) << "caller " << i << " got an answer from a stopped server";
+    EXPECT_EQ(errors[i]->code, ErrorCode::kDeadlineExceeded) << errors[i]->message;
+    // Generous: the bug held followers for 2 x query_timeout.
+    EXPECT_LT(took[i], timeout + timeout / 2) << "caller " << i;
+  }
+}
+
+// Issue: a lane connected while holding its mutex, so while the server could
+// not be reached every caller queued behind one connect attempt after
+// another. The listener accepts connections and never answers.
+TEST(PgPoolPipeline, CallersFailFastWhileTheLaneCannotConnect) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(fd, 64), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const auto connect_timeout = milliseconds(1000);
+  Pool pool({.url = "postgresql://nobody@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                    "/none?sslmode=disable",
+             .size = 1,
+             .connect_timeout = connect_timeout,
+             .pipeline_lanes = 1});
+  Statement one{"one", "SELECT 1"};
+  // The lane's first connection is waited for; it fails, so the lane is down.
+  auto first = pool.execute_pipelined(one);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::kUnavailable);
+
+  constexpr int kCallers = 4;
+  std::atomic<int> unavailable{0}, slow{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&] {
+      auto start = steady_clock::now();
+      auto r = pool.execute_pipelined(one);
+      if (!r.ok() && r.error().code == ErrorCode::kUnavailable) ++unavailable;
+      if (steady_clock::now() - start >= connect_timeout) ++slow;
+    });
+  }
+  for (auto& t : threads) t.join();
+  ::close(fd);
+  EXPECT_EQ(unavailable.load(), kCallers);
+  // One of them tries to reconnect; the others do not wait for it.
+  EXPECT_LE(slow.load(), 1);
+}
+
+// Issue: a statement was marked prepared when its Prepare was queued, so a
+// caller queued behind a Prepare that then failed got 26000 (kInternal)
+// instead of the Prepare's own error.
+TEST(PgPoolPipeline, AFailedPrepareDoesNotFailCallersQueuedBehindIt) {
+  Pool pool({.url = testing::fresh_database(), .size = 2, .pipeline_lanes = 1});
+  CompaniesLocked lock(pool);
+  ASSERT_TRUE(lock.locked);
+  // Holds the lane's server side busy until the lock is released.
+  std::thread head([&] {
+    auto r = pool.execute_pipelined({"count_companies", "SELECT count(*) FROM companies"});
+    EXPECT_TRUE(r.ok()) << r.error().message;
+  });
+  ASSERT_TRUE(eventually([&] { return pool.pipelined_in_flight() == 1; }));
+  Statement later{"read_later", "SELECT count(*) FROM later_table"};
+  std::vector<std::optional<Error>> errors(2);
+  std::vector<std::thread> callers;
+  for (std::size_t i = 0; i < 2; ++i) {
+    callers.emplace_back([&, i] {
+      auto r = pool.execute_pipelined(later);
+      if (!r.ok()) errors[i] = r.error();
+    });
+  }
+  // Both queued: one sent the Prepare, the other only its Execute.
+  ASSERT_TRUE(eventually([&] { return pool.pipelined_in_flight() == 3; }));
+  lock.release();
+  head.join();
+  for (auto& t : callers) t.join();
+  for (const auto& e : errors) {
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->sqlstate, "42P01") << e->message;  // undefined table, not 26000
+  }
+  ASSERT_TRUE(pool.query("CREATE TABLE later_table (id int)").ok());
+  auto r = pool.execute_pipelined(later);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->text(0, 0), "0");
+}
+
+// Issue: PQcancel cancels whatever the server runs, so a cancel meant for a
+// head that had just finished could hit the next statement, whose caller
+// then got a false kDeadlineExceeded. A cancel from outside stands in for
+// the stray one: it hits a statement well within its deadline.
+TEST(PgPoolPipeline, AStrayCancelIsNotReportedAsATimeout) {
+  Pool pool({.url = testing::fresh_database(), .size = 2, .pipeline_lanes = 1});
+  std::string pid = lane_pid(pool);
+  ASSERT_FALSE(pid.empty());
+  CompaniesLocked lock(pool);
+  ASSERT_TRUE(lock.locked);
+  std::atomic<bool> finished{false};
+  std::optional<Error> error;
+  std::thread caller([&] {
+    auto r = pool.execute_pipelined({"count_companies", "SELECT count(*) FROM companies"});
+    if (!r.ok()) error = r.error();
+    finished = true;
+  });
+  std::string waiting;
+  ASSERT_TRUE(eventually([&] {
+    waiting = activity(pool, pid);
+    return waiting.starts_with("Lock ");
+  }));
+  auto cancel = pool.query("SELECT pg_cancel_backend($1::int)", {pid});
+  ASSERT_TRUE(cancel.ok()) << cancel.error().message;
+  // Either the caller gave up (the bug), or its statement was sent again and
+  // waits on the lock once more.
+  ASSERT_TRUE(eventually([&] {
+    if (finished) return true;
+    std::string now = activity(pool, pid);
+    return now.starts_with("Lock ") && now != waiting;
+  }));
+  lock.release();
+  caller.join();
+  EXPECT_FALSE(error.has_value()) << error->message;
 }
 
 // Runs last in this binary (stops the shared cluster for a moment).
