@@ -1,10 +1,16 @@
 #include "logs/log_groups.hpp"
 
-#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <system_error>
 #include <utility>
+
+#include "core/log.hpp"
 
 namespace cloudlet::logs {
 
@@ -46,6 +52,11 @@ std::string daily_stream(std::chrono::system_clock::time_point t) {
 }
 
 LogWriter::LogWriter(Options options) : options_(std::move(options)) {
+  if (!options_.write) {
+    options_.write = [](int fd, const void* data, std::size_t size) {
+      return ::write(fd, data, size);
+    };
+  }
   std::error_code ec;
   fs::create_directories(options_.root, ec);
   purge_expired(std::chrono::system_clock::now());
@@ -74,23 +85,31 @@ void LogWriter::flush() {
   std::uint64_t target = appended_;
   flush_requested_ = true;
   wake_.notify_one();
-  flushed_.wait(lock, [&] { return written_ >= target || !thread_.joinable(); });
+  // exited_, not thread_: thread_ belongs to stop(), which joins it without mu_.
+  flushed_.wait(lock, [&] { return processed_ >= target || exited_; });
 }
 
 void LogWriter::stop() {
+  // The first caller joins; a concurrent caller waits here until it has, then
+  // finds nothing to join. Holding stop_mu_ (never mu_) across the join lets
+  // the writer thread take mu_ to finish.
+  std::lock_guard stop_lock(stop_mu_);
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
-  flushed_.notify_all();
 }
 
 std::uint64_t LogWriter::dropped() const {
   std::lock_guard lock(mu_);
   return dropped_;
+}
+
+std::uint64_t LogWriter::failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
 }
 
 void LogWriter::run() {
@@ -104,7 +123,7 @@ void LogWriter::run() {
     batch.swap(queue_);
     bool done = stopping_;
     lock.unlock();
-    write_batch(batch);
+    std::uint64_t failed = write_batch(batch);
     std::size_t n = batch.size();
     batch.clear();
     if (std::chrono::steady_clock::now() >= next_purge) {
@@ -113,52 +132,111 @@ void LogWriter::run() {
       next_purge = std::chrono::steady_clock::now() + std::chrono::hours(1);
     }
     lock.lock();
-    written_ += n;
-    flushed_.notify_all();
+    processed_ += n;
+    failed_ += failed;
     if (done && queue_.empty()) {
       lock.unlock();
       close_files();
+      lock.lock();
+      exited_ = true;
+      flushed_.notify_all();
       return;
     }
+    flushed_.notify_all();
   }
 }
 
 void LogWriter::close_files() {
-  for (auto& [path, file] : files_) std::fclose(file);
+  for (auto& [path, fd] : files_) ::close(fd);
   files_.clear();
 }
 
-void LogWriter::write_batch(std::vector<Entry>& batch) {
-  if (batch.empty()) return;
-  // Group the batch by file so each file is opened and written once.
-  std::map<std::pair<std::string_view, std::string_view>, std::string> by_file;
+std::uint64_t LogWriter::write_batch(std::vector<Entry>& batch) {
+  if (batch.empty()) return 0;
+  // Group the batch by file so each file is opened and written once; ends[i]
+  // is where line i of the file's text ends (after its newline).
+  struct FileText {
+    std::string text;
+    std::vector<std::size_t> ends;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, FileText> by_file;
   for (const Entry& e : batch) {
-    std::string& text = by_file[{e.group, e.stream}];
-    text += e.line;
-    text += '\n';
+    FileText& f = by_file[{e.group, e.stream}];
+    f.text += e.line;
+    f.text += '\n';
+    f.ends.push_back(f.text.size());
   }
-  for (const auto& [key, text] : by_file) {
+  std::uint64_t failed = 0;
+  for (const auto& [key, file] : by_file) {
     auto path = stream_path(options_.root, key.first, key.second);
-    if (!path.ok()) continue;
+    if (!path.ok()) {
+      failed += file.ends.size();
+      log::error(
+          "logs.write_failed",
+          {{"group", key.first}, {"error", path.error().message}, {"lines", file.ends.size()}});
+      continue;
+    }
     // Files stay open between batches (closed hourly and at stop), so a
     // batch costs one write per stream, not an open/stat/close.
-    std::FILE*& f = files_[path->string()];
-    if (f == nullptr) {
+    auto it = files_.find(path->string());
+    if (it == files_.end()) {
       std::error_code ec;
       fs::create_directories(path->parent_path(), ec);
-      // O_APPEND writes of whole lines: concurrent writers (several cloudlet
-      // processes on one data dir) never interleave inside a line.
-      f = std::fopen(path->c_str(), "ae");
-      if (f == nullptr) {
-        files_.erase(path->string());
+      int fd = ::open(path->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        failed += file.ends.size();
+        log::error("logs.write_failed",
+                   {{"path", path->string()},
+                    {"error", std::string("cannot open: ") + std::strerror(errno)},
+                    {"lines", file.ends.size()}});
         continue;
       }
+      it = files_.emplace(path->string(), fd).first;
     }
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fflush(f);
+    std::size_t written = write_lines(it->second, file.text, file.ends, it->first);
+    if (written < file.ends.size()) {
+      failed += file.ends.size() - written;
+      // Reopen next time: the file may have been removed or replaced.
+      ::close(it->second);
+      files_.erase(it);
+    }
   }
   // A new day opens new streams; yesterday's stay cached until the hourly close.
   if (files_.size() > 256) close_files();
+  return failed;
+}
+
+// Each write(2) carries whole lines, up to kMaxWriteBytes. On a regular file
+// opened with O_APPEND, Linux appends one write(2) as a unit (under the inode
+// lock), so another process's line never lands inside one of ours; stdio
+// gave no such promise (fwrite splits at its buffer size). A short write,
+// which happens only when the disk fills or a file size limit is hit, is
+// continued to the end of the cut line before the next chunk.
+std::size_t LogWriter::write_lines(int fd, const std::string& text,
+                                   const std::vector<std::size_t>& ends, const std::string& path) {
+  std::size_t done = 0;   // bytes on disk
+  std::size_t lines = 0;  // lines fully on disk: ends[lines - 1] <= done
+  while (lines < ends.size()) {
+    std::size_t end = ends[lines];
+    bool at_line_start = done == (lines == 0 ? 0 : ends[lines - 1]);
+    if (at_line_start) {
+      for (std::size_t k = lines + 1; k < ends.size() && ends[k] - done <= kMaxWriteBytes; ++k) {
+        end = ends[k];
+      }
+    }
+    ssize_t n = options_.write(fd, text.data() + done, end - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log::error("logs.write_failed",
+                 {{"path", path},
+                  {"error", n == 0 ? std::string("write returned 0") : std::strerror(errno)},
+                  {"lines", ends.size() - lines}});
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+    while (lines < ends.size() && ends[lines] <= done) ++lines;
+  }
+  return lines;
 }
 
 void LogWriter::purge_expired(std::chrono::system_clock::time_point now) {

@@ -14,20 +14,29 @@
 //   the Asio threads). When the queue is full (the disk cannot keep up) lines
 //   are dropped and counted, never blocking the caller; dropped() reports it.
 // - Thread-safe: append() may be called from any thread.
-// - flush() waits until every line appended before it is written; stop()
-//   flushes and joins the writer. The destructor calls stop().
+// - flush() waits until every line appended before it has been written (or
+//   has failed; see failed()); stop() flushes and joins the writer. stop() is
+//   idempotent and may be called from several threads at once; the
+//   destructor calls it.
+// - Whole lines only: each batch goes to a stream file with write(2) calls of
+//   whole lines on an O_APPEND descriptor, so a line never interleaves with a
+//   line of another writer (another cloudlet process on the same data dir).
+//   A write that fails (ENOSPC, EIO) is logged to stderr and its lines are
+//   counted in failed(), not as written.
 // - Lines are written as given: callers build JSON and must not put secrets in
 //   it (cloudlet never logs secret keys, signatures or passwords).
 // - Retention: files whose stream date is older than `retention_days` are
 //   deleted at start and then once an hour.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -43,6 +52,9 @@ struct Options {
   std::filesystem::path root;  // <data_dir>/logs
   int retention_days = 30;
   std::size_t max_queued_lines = 200000;
+  // write(2) to a stream file; tests replace it to see or fail each call.
+  // Empty means ::write.
+  std::function<ssize_t(int fd, const void* data, std::size_t size)> write = {};
 };
 
 // Where a log group's stream lives on disk. `group` must start with '/' and
@@ -67,6 +79,9 @@ class LogWriter {
   void stop();
 
   std::uint64_t dropped() const;
+  // Lines whose write failed (or whose file could not be opened): on stderr
+  // as "logs.write_failed", and not on disk.
+  std::uint64_t failed() const;
   const Options& options() const { return options_; }
 
   // Deletes stream files older than the retention window. Exposed for tests.
@@ -79,24 +94,34 @@ class LogWriter {
     std::string line;
   };
   void run();
-  void write_batch(std::vector<Entry>& batch);
+  // Writes the batch; returns how many of its lines failed.
+  std::uint64_t write_batch(std::vector<Entry>& batch);
+  // Writes `text` (whole lines; line `i` ends at byte `ends[i]`) to `fd`;
+  // returns how many lines are fully on disk.
+  std::size_t write_lines(int fd, const std::string& text, const std::vector<std::size_t>& ends,
+                          const std::string& path);
   void close_files();
 
   static constexpr std::size_t kWakeBatch = 4096;
+  // The most one write(2) carries (more only for a single longer line).
+  static constexpr std::size_t kMaxWriteBytes = 1 << 20;
   static constexpr std::chrono::milliseconds kFlushInterval{200};
 
   Options options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable flushed_;
-  std::vector<Entry> queue_;                 // guarded by mu_
-  std::uint64_t appended_ = 0;               // guarded by mu_
-  std::uint64_t written_ = 0;                // guarded by mu_
-  std::uint64_t dropped_ = 0;                // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
-  bool flush_requested_ = false;             // guarded by mu_
-  std::map<std::string, std::FILE*> files_;  // writer thread only
-  std::thread thread_;
+  std::vector<Entry> queue_;          // guarded by mu_
+  std::uint64_t appended_ = 0;        // guarded by mu_
+  std::uint64_t processed_ = 0;       // guarded by mu_: lines written or failed
+  std::uint64_t dropped_ = 0;         // guarded by mu_
+  std::uint64_t failed_ = 0;          // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
+  bool flush_requested_ = false;      // guarded by mu_
+  bool exited_ = false;               // guarded by mu_: run() has returned
+  std::map<std::string, int> files_;  // writer thread only: path -> O_APPEND fd
+  std::mutex stop_mu_;                // serialises stop(): one caller joins, others wait
+  std::thread thread_;                // guarded by stop_mu_ after the constructor
 };
 
 }  // namespace cloudlet::logs
