@@ -270,8 +270,9 @@ TEST(PgPoolPipeline, EveryCallerGetsAnAnswerWithinItsOwnTimeout) {
   for (std::size_t i = 0; i < kCallers; ++i) {
     ASSERT_TRUE(errors[i].has_value()) << "caller " << i << " got an answer from a stopped server";
     EXPECT_EQ(errors[i]->code, ErrorCode::kDeadlineExceeded) << errors[i]->message;
-    // Generous: the bug held followers for 2 x query_timeout.
-    EXPECT_LT(took[i], timeout + timeout / 2) << "caller " << i;
+    // Generous, for a loaded CI machine: the bug held the k-th follower for
+    // about 2k x query_timeout (up to 8 s here).
+    EXPECT_LT(took[i], 3 * timeout) << "caller " << i;
   }
 }
 
