@@ -41,7 +41,11 @@ grpc::Status to_grpc_status(const Error& error) {
     case ErrorCode::kCancelled:
       return {grpc::StatusCode::CANCELLED, "cancelled"};
     case ErrorCode::kDeadlineExceeded:
-      return {grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded before the store answered"};
+      // Either the deadline passed before the store was called, or the store
+      // could not confirm durability (json: the directory fsync failed after
+      // the rename): in both cases the caller must not assume either outcome.
+      return {grpc::StatusCode::DEADLINE_EXCEEDED,
+              "the store did not confirm the call in time; read before retrying a change"};
     case ErrorCode::kAborted:
       // A serialization conflict inside the store: the caller may simply retry.
       return {grpc::StatusCode::ABORTED, "concurrent update conflict; retry"};
