@@ -17,6 +17,7 @@ struct UpContext {
   std::string database_url;
 };
 
-std::vector<ServicePtr> build_services(const UpContext& context);
+// An error (a bad routes or credentials file) is the operator's to fix.
+Result<std::vector<ServicePtr>> build_services(const UpContext& context);
 
 }  // namespace cloudlet::cli

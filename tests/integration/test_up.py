@@ -133,6 +133,20 @@ class UpTest(unittest.TestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn(f"port {self.port} on 127.0.0.1 is already in use", proc.stderr)
 
+    def test_a_failed_start_leaves_nothing_running(self):
+        routes = os.path.join(self.dir, "routes.json")
+        with open(routes, "w") as f:
+            f.write('{"routes": [{"route_key": "GET /x", "target": "integrations/missing"}]}')
+        proc = subprocess.run([support.CLOUDLET, "up", "--data-dir", self.dir, "--pg-port", str(self.port),
+                               "--routes-file", routes, *extra_port_flags()],
+                              capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("missing", proc.stderr)
+        # The embedded PostgreSQL was stopped again: its port is free.
+        import socket
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", self.port)), 0)
+
     def test_unwritable_data_dir_is_a_clear_error(self):
         proc = subprocess.run([support.CLOUDLET, "db", "start", "--data-dir", "/proc/cloudlet-nope"],
                               capture_output=True, text=True, timeout=60)
