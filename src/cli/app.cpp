@@ -110,6 +110,11 @@ void Database::release() {
 
 Database::~Database() { release(); }
 
+void Database::fail(const std::string& message) {
+  release();
+  die(message);
+}
+
 Result<Database> open_database(const Settings& settings, bool start) {
   Database database;
   if (!settings.database_url.empty()) {

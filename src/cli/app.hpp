@@ -43,6 +43,9 @@ struct Database {
   Database& operator=(Database&&) = delete;
   ~Database();
   void release();
+  // Stops the cluster if this process started it, then exits with `message`:
+  // a command that fails after opening the database leaves nothing running.
+  [[noreturn]] void fail(const std::string& message);
 
   std::optional<db::EmbeddedCluster> cluster;  // set when embedded
   std::string url;

@@ -123,8 +123,8 @@ void run_gateway(const GlobalOptions& options) {
   Database database = std::move(*opened);
   auto pool = std::make_shared<pg::Pool>(pool_settings(settings, database.url));
   auto service = make_gateway_service(settings, pool);
-  if (!service.ok()) die(log::redact(service.error().message));
-  if (Status s = (*service)->start(); !s.ok()) die(log::redact(s.error().message));
+  if (!service.ok()) database.fail(service.error().message);
+  if (Status s = (*service)->start(); !s.ok()) database.fail(s.error().message);
   std::cout << "gateway listening on " << (*service)->endpoint() << "\n"
             << "  routes          "
             << (settings.gateway_routes_file.empty() ? "built-in default routes"

@@ -58,21 +58,15 @@ void run_up(const GlobalOptions& options) {
         ") is already running on the data directory " + settings.data_dir.string() +
         "; stop it first, or use another --data-dir");
   }
-  // From here on the cluster is ours: stop it before exiting on an error,
-  // so a failed start leaves nothing running.
-  auto fail = [&database](const std::string& message) {
-    database.release();
-    die(message);
-  };
   auto pool = std::make_shared<pg::Pool>(pool_settings(settings, database.url));
   auto applied = db::migrate(*pool, db::embedded_migrations());
-  if (!applied.ok()) fail(applied.error().message);
+  if (!applied.ok()) database.fail(applied.error().message);
   for (const auto& name : *applied) log::info("db.migration.applied", {{"name", name}});
 
   auto credentials = ensure_gateway_credentials(settings);
-  if (!credentials.ok()) fail(credentials.error().message);
+  if (!credentials.ok()) database.fail(credentials.error().message);
   auto built = build_services({settings, pool, database.url});
-  if (!built.ok()) fail(built.error().message);
+  if (!built.ok()) database.fail(built.error().message);
   std::vector<ServicePtr> services = std::move(*built);
   std::size_t started = 0;
   for (; started < services.size(); ++started) {
