@@ -133,6 +133,26 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is how a
+// dual-stack socket reports an IPv4 peer. AWS sees such a client as IPv4, so
+// it is compared as IPv4: against IPv4 ranges, and never inside IPv6 ranges
+// such as ::/0. A policy range written in the mapped form (::ffff:10.0.0.0/104)
+// means the IPv4 range; one shorter than /96 also covers non-mapped addresses
+// and stays IPv6.
+Cidr unmap_ipv4(Cidr c) {
+  static constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0,    0,
+                                                               0, 0, 0, 0, 0xff, 0xff};
+  if (c.family != AF_INET6 || c.prefix < 96 ||
+      !std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), c.bytes.begin())) {
+    return c;
+  }
+  Cidr v4;
+  v4.family = AF_INET;
+  std::copy(c.bytes.begin() + 12, c.bytes.end(), v4.bytes.begin());
+  v4.prefix = c.prefix - 96;
+  return v4;
+}
+
 std::optional<Cidr> parse_address(std::string_view text, bool allow_prefix) {
   std::string addr(text);
   int prefix = -1;
@@ -154,7 +174,7 @@ std::optional<Cidr> parse_address(std::string_view text, bool allow_prefix) {
     c.family = AF_INET6;
     c.prefix = prefix < 0 ? 128 : prefix;
     if (c.prefix > 128) return std::nullopt;
-    return c;
+    return unmap_ipv4(c);
   }
   return std::nullopt;
 }
@@ -280,11 +300,31 @@ bool matches_any(const CompiledCondition& c, std::string_view v) {
   return false;
 }
 
+// A key with no values (absent, or an empty list) is decided by the set
+// operator first, as AWS does:
+// - ForAnyValue: "at least one request value ..." is false with no values,
+//   whatever the operator: negated too, and with IfExists too (under a set
+//   operator IfExists applies to each value, and there are none);
+// - ForAllValues: "every request value ..." is true with no values;
+// - no set operator: true for IfExists and for negated operators (a key that is
+//   not there equals nothing), false otherwise.
+bool holds_without_values(const CompiledCondition& c) {
+  switch (c.set) {
+    case SetOp::kForAnyValue:
+      return false;
+    case SetOp::kForAllValues:
+      return true;
+    case SetOp::kNone:
+      break;
+  }
+  return c.if_exists || c.negated;
+}
+
 bool condition_holds(const CompiledCondition& c, const ConditionContext* ctx) {
   const std::vector<std::string>* values = ctx ? ctx->get(c.key) : nullptr;
   const bool absent = values == nullptr || values->empty();
   if (c.kind == OpKind::kNull) return absent == c.null_expected;
-  if (absent) return c.set == SetOp::kForAllValues || c.if_exists || c.negated;
+  if (absent) return holds_without_values(c);
   auto one = [&c](const std::string& v) { return matches_any(c, v) != c.negated; };
   if (c.set == SetOp::kForAllValues) {
     for (const auto& v : *values) {

@@ -27,7 +27,13 @@ enum class Effect { kAllow, kDeny };
 enum class Decision { kAllow, kImplicitDeny, kExplicitDeny };
 
 // The request facts conditions look at (§8.5). Keys are case-insensitive;
-// every key may hold several values. A key not set is "absent".
+// every key may hold several values. A key not set (or set to no values) is
+// "absent", and a condition on it holds exactly as in AWS: false under
+// ForAnyValue: (negated operators and IfExists too), true under
+// ForAllValues:, and otherwise true only for negated operators, IfExists and
+// Null "true". Addresses for IpAddress/NotIpAddress (aws:SourceIp) may be
+// given in the IPv4-mapped form a dual-stack socket reports (::ffff:a.b.c.d):
+// they are compared as the IPv4 address, in the context and in policies.
 class ConditionContext {
  public:
   void set(std::string_view key, std::vector<std::string> values);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "auth/errors.hpp"
 
 namespace cloudlet::auth {
@@ -144,7 +146,8 @@ TEST(IamConditions, OperatorsKeysAndAbsence) {
   EXPECT_EQ(with_condition(R"({"StringLike":{"aws:username":"al*"}})", &ctx), allow);
   EXPECT_EQ(with_condition(R"({"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/*"}})", &ctx),
             allow);
-  // Absent keys: false, except negated operators, IfExists, Null and ForAllValues.
+  // Absent keys: false, except negated operators, IfExists, Null and ForAllValues
+  // (the tables below have every combination).
   EXPECT_EQ(with_condition(R"({"StringEquals":{"aws:UserAgent":"curl"}})", &ctx), deny);
   EXPECT_EQ(with_condition(R"({"StringNotEquals":{"aws:UserAgent":"curl"}})", &ctx), allow);
   EXPECT_EQ(with_condition(R"({"StringEqualsIfExists":{"aws:UserAgent":"curl"}})", &ctx), allow);
@@ -159,6 +162,218 @@ TEST(IamConditions, OperatorsKeysAndAbsence) {
           &ctx),
       deny);
   EXPECT_EQ(with_condition(R"({"StringEquals":{"aws:username":"alice"}})", nullptr), deny);
+}
+
+// Condition operators × set operators × what the request holds, each row the
+// result AWS documents (IAM User Guide, "Condition operators" and "Multivalued
+// context keys"):
+// - a plain operator holds when any request value matches any policy value; its
+//   negation when none does (NOR), so it is true when the key is absent;
+// - ForAnyValue: holds when at least one request value satisfies the operator
+//   (negated: at least one value matches no policy value); false when the key is
+//   absent, for negated operators too;
+// - ForAllValues: holds when every request value satisfies the operator; true
+//   when the key is absent.
+enum class Ctx { kMatch, kMixed, kNoMatch, kAbsent };
+
+struct ConditionRow {
+  std::string op;  // e.g. "ForAnyValue:StringNotLike"
+  Ctx ctx;
+  bool holds;
+};
+
+struct Family {
+  const char* key;
+  const char* policy_values;         // JSON array
+  std::vector<std::string> matches;  // two request values, each matching a policy value
+  std::vector<std::string> misses;   // two request values matching none
+};
+
+const Family kStrings{"aws:TagKeys", R"(["alpha","beta"])", {"alpha", "beta"}, {"gamma", "delta"}};
+const Family kLike{"aws:TagKeys", R"(["al*","be??"])", {"alpha", "beta"}, {"gamma", "bet"}};
+const Family kIps{"aws:SourceIp",
+                  R"(["10.0.0.0/8","192.168.0.0/16"])",
+                  {"10.1.2.3", "192.168.7.7"},
+                  {"172.16.0.1", "8.8.8.8"}};
+
+const Family& family_of(std::string_view op) {
+  if (op.find("Ip") != std::string_view::npos) return kIps;
+  if (op.find("Like") != std::string_view::npos) return kLike;
+  return kStrings;
+}
+
+// The request's values for a row: one value for plain operators (the keys
+// they are meant for are single-valued), two for set operators.
+std::optional<std::vector<std::string>> request_values(const ConditionRow& row) {
+  const Family& f = family_of(row.op);
+  const bool set = row.op.starts_with("For");
+  switch (row.ctx) {
+    case Ctx::kMatch:
+      return set ? f.matches : std::vector<std::string>{f.matches[0]};
+    case Ctx::kMixed:
+      return std::vector<std::string>{f.matches[0], f.misses[0]};
+    case Ctx::kNoMatch:
+      return set ? f.misses : std::vector<std::string>{f.misses[0]};
+    case Ctx::kAbsent:
+      break;
+  }
+  return std::nullopt;
+}
+
+const char* ctx_name(Ctx c) {
+  switch (c) {
+    case Ctx::kMatch:
+      return "present, matching";
+    case Ctx::kMixed:
+      return "present, one matching and one not";
+    case Ctx::kNoMatch:
+      return "present, not matching";
+    case Ctx::kAbsent:
+      break;
+  }
+  return "absent";
+}
+
+// Each row is checked twice: the condition on an Allow (true = allowed) and on
+// a Deny beside an Allow of everything (true = explicitly denied).
+void expect_condition_rows(const std::vector<ConditionRow>& rows) {
+  for (const ConditionRow& row : rows) {
+    const Family& f = family_of(row.op);
+    SCOPED_TRACE(row.op + " with the key " + ctx_name(row.ctx));
+    const std::string condition =
+        R"({")" + row.op + R"(":{")" + f.key + R"(":)" + f.policy_values + "}}";
+    ConditionContext ctx;
+    ctx.set("aws:username", "alice");  // another key, always present
+    if (auto values = request_values(row)) ctx.set(f.key, std::move(*values));
+    auto allow = parse_policy(
+        doc(R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":)" + condition + "}"));
+    auto deny = parse_policy(doc(R"([{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"*","Resource":"*","Condition":)" +
+                                 condition + "}]"));
+    ASSERT_TRUE(allow.ok()) << allow.error().message;
+    ASSERT_TRUE(deny.ok()) << deny.error().message;
+    EXPECT_EQ(evaluate(*allow, {kInvoke, kArnPost, &ctx}),
+              row.holds ? Decision::kAllow : Decision::kImplicitDeny);
+    EXPECT_EQ(evaluate(*deny, {kInvoke, kArnPost, &ctx}),
+              row.holds ? Decision::kExplicitDeny : Decision::kAllow);
+  }
+}
+
+TEST(IamConditions, SetOperatorsNegationAndAbsentKeys) {
+  using enum Ctx;
+  const bool T = true, F = false;
+  std::vector<ConditionRow> rows;
+  for (std::string base : {"StringEquals", "StringLike", "IpAddress"}) {
+    const std::string neg = base == "IpAddress" ? "NotIpAddress" : "StringNot" + base.substr(6);
+    rows.insert(rows.end(), {
+                                // plain operator, single-valued key
+                                {base, kMatch, T},
+                                {base, kNoMatch, F},
+                                {base, kAbsent, F},
+                                {neg, kMatch, F},
+                                {neg, kNoMatch, T},
+                                {neg, kAbsent, T},
+                                // ForAnyValue: at least one request value
+                                {"ForAnyValue:" + base, kMatch, T},
+                                {"ForAnyValue:" + base, kMixed, T},
+                                {"ForAnyValue:" + base, kNoMatch, F},
+                                {"ForAnyValue:" + base, kAbsent, F},
+                                {"ForAnyValue:" + neg, kMatch, F},
+                                {"ForAnyValue:" + neg, kMixed, T},
+                                {"ForAnyValue:" + neg, kNoMatch, T},
+                                {"ForAnyValue:" + neg, kAbsent, F},
+                                // ForAllValues: every request value
+                                {"ForAllValues:" + base, kMatch, T},
+                                {"ForAllValues:" + base, kMixed, F},
+                                {"ForAllValues:" + base, kNoMatch, F},
+                                {"ForAllValues:" + base, kAbsent, T},
+                                {"ForAllValues:" + neg, kMatch, F},
+                                {"ForAllValues:" + neg, kMixed, F},
+                                {"ForAllValues:" + neg, kNoMatch, T},
+                                {"ForAllValues:" + neg, kAbsent, T},
+                            });
+  }
+  expect_condition_rows(rows);
+}
+
+TEST(IamConditions, IfExists) {
+  using enum Ctx;
+  const bool T = true, F = false;
+  expect_condition_rows({
+      // Present: the base operator. Absent: true.
+      {"StringEqualsIfExists", kMatch, T},
+      {"StringEqualsIfExists", kNoMatch, F},
+      {"StringEqualsIfExists", kAbsent, T},
+      {"StringNotEqualsIfExists", kMatch, F},
+      {"StringNotEqualsIfExists", kNoMatch, T},
+      {"StringNotEqualsIfExists", kAbsent, T},
+      {"StringLikeIfExists", kNoMatch, F},
+      {"StringLikeIfExists", kAbsent, T},
+      {"IpAddressIfExists", kMatch, T},
+      {"IpAddressIfExists", kNoMatch, F},
+      {"IpAddressIfExists", kAbsent, T},
+      {"NotIpAddressIfExists", kMatch, F},
+      {"NotIpAddressIfExists", kAbsent, T},
+      // Under a set operator IfExists applies to each value, not to the key:
+      // an absent key is still "no values", false for ForAnyValue (AWS
+      // re:Post QU9HFmDzP0QGuU-fd7rS6B7w: ForAnyValue:StringEqualsIfExists on a
+      // request without aws:TagKeys does not allow) and true for ForAllValues.
+      {"ForAnyValue:StringEqualsIfExists", kMatch, T},
+      {"ForAnyValue:StringEqualsIfExists", kAbsent, F},
+      {"ForAnyValue:StringNotEqualsIfExists", kAbsent, F},
+      {"ForAllValues:StringEqualsIfExists", kMixed, F},
+      {"ForAllValues:StringEqualsIfExists", kAbsent, T},
+      {"ForAllValues:StringNotEqualsIfExists", kAbsent, T},
+  });
+}
+
+// A dual-stack listener reports IPv4 clients as IPv4-mapped IPv6
+// (::ffff:a.b.c.d). AWS sees them as IPv4, so they must match IPv4 ranges:
+// otherwise a Deny on an IPv4 range fails open.
+TEST(IamConditions, Ipv4MappedAddressesMatchIpv4Ranges) {
+  auto decide = [](const std::string& statements, std::string_view source_ip) {
+    ConditionContext ctx;
+    ctx.set("aws:SourceIp", std::string(source_ip));
+    auto policy = parse_policy(doc(statements));
+    EXPECT_TRUE(policy.ok()) << (policy.ok() ? "" : policy.error().message);
+    return policy.ok() ? evaluate(*policy, {kInvoke, kArnPost, &ctx}) : Decision::kImplicitDeny;
+  };
+  const std::string allow_office =
+      R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}})";
+  EXPECT_EQ(decide(allow_office, "::ffff:10.1.2.3"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_office, "::FFFF:10.1.2.3"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_office, "::ffff:a01:203"), Decision::kAllow);  // 10.1.2.3 in hex
+  EXPECT_EQ(decide(allow_office, "::ffff:11.1.2.3"), Decision::kImplicitDeny);
+  EXPECT_EQ(decide(allow_office, "2001:db8::a01:203"), Decision::kImplicitDeny);
+  EXPECT_EQ(decide(allow_office, "::a01:203"), Decision::kImplicitDeny);  // not mapped
+
+  const std::string deny_range = R"([{"Effect":"Allow","Action":"*","Resource":"*"},
+      {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}])";
+  EXPECT_EQ(decide(deny_range, "::ffff:203.0.113.7"), Decision::kExplicitDeny);
+  EXPECT_EQ(decide(deny_range, "203.0.113.7"), Decision::kExplicitDeny);
+  EXPECT_EQ(decide(deny_range, "::ffff:198.51.100.7"), Decision::kAllow);
+
+  const std::string deny_outside = R"([{"Effect":"Allow","Action":"*","Resource":"*"},
+      {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","127.0.0.1"]}}}])";
+  EXPECT_EQ(decide(deny_outside, "::ffff:10.1.2.3"), Decision::kAllow);
+  EXPECT_EQ(decide(deny_outside, "::ffff:127.0.0.1"), Decision::kAllow);
+  EXPECT_EQ(decide(deny_outside, "::ffff:8.8.8.8"), Decision::kExplicitDeny);
+
+  // A policy may write the range in the mapped form too; it means the IPv4 range.
+  const std::string allow_mapped =
+      R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":["::ffff:10.0.0.0/104","::ffff:192.0.2.1"]}}})";
+  EXPECT_EQ(decide(allow_mapped, "10.200.0.1"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_mapped, "::ffff:10.200.0.1"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_mapped, "192.0.2.1"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_mapped, "192.0.2.2"), Decision::kImplicitDeny);
+  EXPECT_EQ(decide(allow_mapped, "11.0.0.1"), Decision::kImplicitDeny);
+
+  // An IPv4 client is not in an IPv6 range, however it was reported (AWS
+  // policies list 0.0.0.0/0 and ::/0 separately for this reason).
+  const std::string allow_v6 =
+      R"({"Effect":"Allow","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"::/0"}}})";
+  EXPECT_EQ(decide(allow_v6, "2001:db8::1"), Decision::kAllow);
+  EXPECT_EQ(decide(allow_v6, "::ffff:10.1.2.3"), Decision::kImplicitDeny);
 }
 
 TEST(IamParse, MalformedPoliciesAreRejectedWithAReason) {
