@@ -2,7 +2,6 @@
 
 #include <array>
 #include <boost/json.hpp>
-#include <charconv>
 #include <exception>
 #include <limits>
 #include <string_view>
@@ -463,12 +462,25 @@ ProxyResponse api_error(const Error& e) {
   return api_internal();
 }
 
-std::optional<std::int32_t> path_id(std::string_view s) {
-  std::int32_t v = 0;
-  if (s.empty() || s.size() > 10) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
+// Integers in paths and query strings must be written the one canonical way:
+// decimal digits, no sign, no leading zeros ("0" itself is fine), at most
+// 2147483647. The gateway authorises on the raw path
+// (arn:...:$default/GET/contacts/1), so if "01" also meant 1, a Deny on
+// .../contacts/1 would not stop GET or DELETE /contacts/01. Query integers
+// (page, page_size) are not part of that resource; they follow the same rule
+// so that every integer the API reads has exactly one spelling.
+constexpr std::string_view kCanonicalInt =
+    "must be a non-negative integer without sign or leading zeros, at most 2147483647";
+
+std::optional<std::int32_t> canonical_int(std::string_view s) {
+  if (s.empty() || s.size() > 10 || (s.size() > 1 && s.front() == '0')) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v > std::numeric_limits<std::int32_t>::max()) return std::nullopt;
+  return static_cast<std::int32_t>(v);
 }
 
 Result<std::int32_t> query_int(const ProxyEvent& event, std::string_view name,
@@ -476,8 +488,9 @@ Result<std::int32_t> query_int(const ProxyEvent& event, std::string_view name,
                                std::string_view range) {
   auto it = event.query_string_parameters.find(std::string(name));
   if (it == event.query_string_parameters.end() || it->second.empty()) return fallback;
-  auto v = path_id(it->second);
-  if (!v || *v < lo || *v > hi) return bad(name, range);
+  auto v = canonical_int(it->second);
+  if (!v) return bad(name, kCanonicalInt);
+  if (*v < lo || *v > hi) return bad(name, range);
   return *v;
 }
 
@@ -586,8 +599,10 @@ ProxyResponse dispatch(const ProxyEvent& event, ContactsRepository& repo) {
   }
   auto id_from = [&](std::string_view segment) -> std::optional<std::int32_t> {
     auto it = event.path_parameters.find("id");
-    return path_id(it != event.path_parameters.end() ? std::string_view(it->second) : segment);
+    return canonical_int(it != event.path_parameters.end() ? std::string_view(it->second)
+                                                           : segment);
   };
+  auto bad_id = [] { return message(400, "id: " + std::string(kCanonicalInt)); };
 
   if (seg.size() == 1 && seg[0] == "openapi.json" && method == "GET") {
     return contacts_openapi(event);
@@ -600,14 +615,14 @@ ProxyResponse dispatch(const ProxyEvent& event, ContactsRepository& repo) {
   if (seg.size() == 2 && seg[0] == "contacts") {
     if (method != "GET" && method != "PUT" && method != "DELETE") return not_found();
     auto id = id_from(seg[1]);
-    if (!id) return message(400, "id: must be a non-negative integer");
+    if (!id) return bad_id();
     if (method == "GET") return one_contact(repo.get(*id));
     if (method == "PUT") return write_contact(event, repo, *id);
     return one_contact(repo.remove(*id));
   }
   if (seg.size() == 3 && seg[0] == "companies" && seg[2] == "contacts" && method == "GET") {
     auto id = id_from(seg[1]);
-    if (!id) return message(400, "id: must be a non-negative integer");
+    if (!id) return bad_id();
     return list_page(event, repo, *id);
   }
   return not_found();

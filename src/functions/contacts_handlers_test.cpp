@@ -578,6 +578,57 @@ TEST_F(ResourceApi, ErrorsAreMessages) {
   expect_no_internals(r);
 }
 
+// The gateway authorises on the raw path (…/GET/contacts/1), so an id must
+// have one spelling: otherwise a Deny on contacts/1 is bypassed by contacts/01.
+TEST_F(ResourceApi, NonCanonicalIdsAre400AndReachNoRow) {
+  for (const char* id : {"01", "001", "00", "-0", "+1", " 1", "1 ", "-1", "2147483648",
+                         "4294967297", "99999999999", "0x1", "1e3", "", "١"}) {
+    for (const char* method : {"GET", "PUT", "DELETE"}) {
+      json::object o = call(api_event(method, "/contacts/" + std::string(id), {}, kLeBron), 400);
+      EXPECT_TRUE(std::string(o["message"].as_string()).starts_with("id: "))
+          << method << " '" << id << "' -> " << o["message"];
+    }
+    json::object o = call(api_event("GET", "/companies/" + std::string(id) + "/contacts"), 400);
+    EXPECT_TRUE(std::string(o["message"].as_string()).starts_with("id: ")) << id;
+    // The gateway's pathParameters are checked the same way.
+    ProxyEvent e = api_event("GET", "/contacts/1");
+    e.path_parameters["id"] = id;
+    EXPECT_TRUE(std::string(call(e, 400)["message"].as_string()).starts_with("id: ")) << id;
+  }
+  // DELETE /contacts/01 deleted contact 1 once; it is still there.
+  EXPECT_EQ(call(api_event("GET", "/contacts/1"), 200)["first_name"], "Adele");
+  EXPECT_FALSE(repo_->last_list_.has_value());  // no list ran for /companies/01/contacts
+}
+
+TEST_F(ResourceApi, CanonicalIdsAreAccepted) {
+  EXPECT_EQ(call(api_event("GET", "/contacts/1"), 200)["first_name"], "Adele");
+  EXPECT_EQ(call(api_event("GET", "/contacts/0"), 404)["message"], "Not Found");
+  EXPECT_EQ(call(api_event("GET", "/contacts/2147483647"), 404)["message"], "Not Found");
+  EXPECT_EQ(call(api_event("DELETE", "/contacts/2147483647"), 404)["message"], "Not Found");
+  EXPECT_EQ(call(api_event("PUT", "/contacts/0", {}, kLeBron), 404)["message"], "Not Found");
+  json::object page = call(api_event("GET", "/companies/1/contacts"), 200);
+  EXPECT_EQ(item_ids(page), (Ids{1}));
+  EXPECT_EQ(call(api_event("GET", "/companies/0/contacts"), 404)["message"], "Not Found");
+  EXPECT_EQ(repo_->last_list_->company_id, 0);
+  EXPECT_EQ(call(api_event("GET", "/companies/2147483647/contacts"), 404)["message"], "Not Found");
+  EXPECT_EQ(repo_->last_list_->company_id, 2147483647);
+}
+
+// Query integers follow the same rule as path ids (one spelling per value).
+TEST_F(ResourceApi, NonCanonicalPageNumbersAre400) {
+  for (const char* name : {"page", "page_size"}) {
+    for (const char* value : {"01", "+1", " 1", "1 ", "-0", "0x1", "2147483648"}) {
+      json::object o = call(api_event("GET", "/contacts", {{name, value}}), 400);
+      EXPECT_TRUE(std::string(o["message"].as_string()).starts_with(std::string(name) + ": "))
+          << name << "=" << value << " -> " << o["message"];
+    }
+  }
+  EXPECT_EQ(call(api_event("GET", "/contacts", {{"page", "1"}, {"page_size", "10"}}), 200)["items"]
+                .as_array()
+                .size(),
+            3u);
+}
+
 TEST_F(ResourceApi, ListPagesByNumberAndByCursor) {
   for (int i = 0; i < 4; ++i) call(api_event("POST", "/contacts", {}, kLeBron), 201);  // ids 4..7
   json::object p1 = call(api_event("GET", "/contacts", {{"page_size", "3"}}), 200);

@@ -129,12 +129,12 @@ constexpr const char* kDocument = R"json({
       "sigv4": {"type": "apiKey", "name": "Authorization", "in": "header", "description": "AWS Signature Version 4, service execute-api", "x-amazon-apigateway-authtype": "awsSigv4"}
     },
     "parameters": {
-      "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}},
+      "id": {"name": "id", "in": "path", "required": true, "description": "Canonical decimal: digits only, no sign, no leading zeros (0 itself is fine), at most 2147483647. Any other spelling (01, +1, -0, ' 1') is 400, so that each id has one resource ARN for IAM policies.", "schema": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 2147483647}, "examples": {"canonical": {"value": 42}}},
       "search": {"name": "search", "in": "query", "description": "Case-insensitive literal substring of first name, last name, email or company name", "schema": {"type": "string", "maxLength": 255}},
       "created_after": {"name": "created_after", "in": "query", "description": "Exclusive lower bound: RFC 3339 or 2022.09.20 00:00:00 (UTC)", "schema": {"type": "string"}},
       "created_before": {"name": "created_before", "in": "query", "description": "Exclusive upper bound: RFC 3339 or 2022.09.20 00:00:00 (UTC)", "schema": {"type": "string"}},
-      "page": {"name": "page", "in": "query", "description": "1-based page number (ignored with cursor)", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-      "page_size": {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}},
+      "page": {"name": "page", "in": "query", "description": "1-based page number (ignored with cursor); canonical decimal like id", "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2147483647, "default": 1}},
+      "page_size": {"name": "page_size", "in": "query", "description": "Canonical decimal like id", "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 1000, "default": 20}},
       "cursor": {"name": "cursor", "in": "query", "description": "next_cursor of the previous page", "schema": {"type": "string"}}
     },
     "schemas": {
