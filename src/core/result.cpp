@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCode code) {
       return "RESOURCE_EXHAUSTED";
     case ErrorCode::kDeadlineExceeded:
       return "DEADLINE_EXCEEDED";
+    case ErrorCode::kUnknown:
+      return "UNKNOWN";
     case ErrorCode::kAborted:
       return "ABORTED";
     case ErrorCode::kUnavailable:

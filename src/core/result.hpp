@@ -28,6 +28,8 @@ enum class ErrorCode {
   kUnauthenticated,     // no or bad credentials
   kResourceExhausted,   // a limit was hit (pool, size, disk)
   kDeadlineExceeded,    // it took too long; the outcome may be unknown
+  kUnknown,             // the request may or may not have been applied (a connection was
+                        // lost after it was sent): read before retrying a change
   kAborted,             // a concurrency conflict; retry the whole transaction
   kUnavailable,         // a dependency is down; retry later
   kInternal,            // a bug or an unexpected failure
