@@ -133,7 +133,7 @@ std::optional<MalformedEscape> build_canonical_request(
     const std::vector<QueryParam>& params, std::string_view signed_headers,
     std::string_view payload_hash, const CanonicalOptions& options, std::string& out) {
   out.clear();
-  out.reserve(256 + request.target.size() * 2);
+  out.reserve(256 + (request.path.size() + request.query.size()) * 2);
   out.append(request.method);
   out.push_back('\n');
   if (options.raw_path) {
@@ -155,14 +155,6 @@ std::optional<MalformedEscape> build_canonical_request(
   out.push_back('\n');
   out.append(payload_hash);
   return std::nullopt;
-}
-
-void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
-  const std::size_t hash = target.find('#');
-  if (hash != std::string_view::npos) target = target.substr(0, hash);
-  const std::size_t q = target.find('?');
-  path = target.substr(0, q);
-  query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 }
 
 bool is_lower_hex64(std::string_view s) {
@@ -232,15 +224,13 @@ cloudlet::Result<std::string> canonical_request(const RequestView& request,
                                                 std::string_view signed_headers,
                                                 std::string_view payload_hash,
                                                 const CanonicalOptions& options) {
-  std::string_view path, query;
-  split_target(request.target, path, query);
   std::vector<QueryParam> params;
   if (!options.raw_query) {
-    if (auto bad = parse_query(query, params)) return Error::invalid_argument(bad->text);
+    if (auto bad = parse_query(request.query, params)) return Error::invalid_argument(bad->text);
   }
   std::string out;
-  if (auto bad = build_canonical_request(request, path, query, params, signed_headers, payload_hash,
-                                         options, out)) {
+  if (auto bad = build_canonical_request(request, request.path, request.query, params,
+                                         signed_headers, payload_hash, options, out)) {
     return Error::invalid_argument(bad->text);
   }
   return out;
@@ -359,22 +349,32 @@ SigningKey SigningKeyCache::get(std::string_view secret_access_key, std::string_
 Verifier::Verifier(Settings settings)
     : settings_(std::move(settings)), keys_(settings_.region, settings_.service) {}
 
-AuthResult Verifier::verify(const RequestView& request, const CredentialStore& store,
-                            Clock::time_point now, VerifyTrace* trace) const {
-  const Endpoint endpoint = settings_.endpoint;
+namespace {
+
+// What steps 3–9 of §4 established; views point into the request and into
+// `params`, which the caller keeps alive.
+struct Checked {
+  std::vector<QueryParam> params;
+  Material m;
+  std::string_view access_key_id, scope_date, region, service;
+  std::shared_ptr<const Credential> entry;
+};
+
+std::optional<AuthError> check_material(const Settings& settings, const RequestView& request,
+                                        const CredentialStore& store, Clock::time_point now,
+                                        Checked& out) {
+  const Endpoint endpoint = settings.endpoint;
   auto fail = [endpoint](AuthFailure failure, std::string message) {
-    return AuthResult(make_auth_error(failure, endpoint, std::move(message)));
+    return std::optional<AuthError>(make_auth_error(failure, endpoint, std::move(message)));
   };
 
   // §4 step 3: decode the query whatever the form, then find the material.
-  std::string_view raw_path, raw_query;
-  split_target(request.target, raw_path, raw_query);
-  std::vector<QueryParam> params;
-  if (auto bad = parse_query(raw_query, params)) {
+  std::vector<QueryParam>& params = out.params;
+  if (auto bad = parse_query(request.query, params)) {
     return fail(AuthFailure::kMalformedQueryEscape, std::move(bad->text));
   }
 
-  Material m;
+  Material& m = out.m;
   const HeaderField* authorization = find_header(request.headers, "authorization");
   if (authorization != nullptr) {
     // Step 4, header form (§1.1).
@@ -482,11 +482,11 @@ AuthResult Verifier::verify(const RequestView& request, const CredentialStore& s
   }
   const std::string_view access_key_id = scope[0], scope_date = scope[1], region = scope[2],
                          service = scope[3], terminator = scope[4];
-  if (region != settings_.region) {
+  if (region != settings.region) {
     return fail(AuthFailure::kWrongRegion, text::wrong_region(region));
   }
-  if (service != settings_.service) {
-    return fail(AuthFailure::kWrongService, text::wrong_service(settings_.service));
+  if (service != settings.service) {
+    return fail(AuthFailure::kWrongService, text::wrong_service(settings.service));
   }
   if (terminator != kTerminator) {
     return fail(AuthFailure::kWrongTerminator, text::wrong_terminator(terminator));
@@ -500,11 +500,11 @@ AuthResult Verifier::verify(const RequestView& request, const CredentialStore& s
   // Step 7: skew, and the presigned URL's lifetime.
   const auto request_time = *parse_amz_date(m.amz_date);
   const auto now_s = std::chrono::floor<seconds>(now);
-  const long window = static_cast<long>(settings_.max_skew.count());
-  if (request_time > now_s + settings_.max_skew) {
+  const long window = static_cast<long>(settings.max_skew.count());
+  if (request_time > now_s + settings.max_skew) {
     return fail(
         AuthFailure::kSignatureNotYetCurrent,
-        text::signature_not_yet_current(m.amz_date, format_amz_date(now_s + settings_.max_skew),
+        text::signature_not_yet_current(m.amz_date, format_amz_date(now_s + settings.max_skew),
                                         format_amz_date(now_s), window));
   }
   if (m.presigned) {
@@ -513,9 +513,9 @@ AuthResult Verifier::verify(const RequestView& request, const CredentialStore& s
                   text::presigned_expired(m.amz_date, format_amz_date(now_s - seconds(m.expires)),
                                           format_amz_date(now_s), m.expires));
     }
-  } else if (request_time < now_s - settings_.max_skew) {
+  } else if (request_time < now_s - settings.max_skew) {
     return fail(AuthFailure::kSignatureExpired,
-                text::signature_expired(m.amz_date, format_amz_date(now_s - settings_.max_skew),
+                text::signature_expired(m.amz_date, format_amz_date(now_s - settings.max_skew),
                                         format_amz_date(now_s), window));
   }
 
@@ -525,8 +525,39 @@ AuthResult Verifier::verify(const RequestView& request, const CredentialStore& s
   if (!host_signed) return fail(AuthFailure::kHostNotSigned, text::host_not_signed());
 
   // Step 9: the key.
-  const std::shared_ptr<const Credential> entry = store.find(access_key_id);
-  if (!entry) return fail(AuthFailure::kUnknownAccessKey, text::token_invalid());
+  out.entry = store.find(access_key_id);
+  if (!out.entry) return fail(AuthFailure::kUnknownAccessKey, text::token_invalid());
+  out.access_key_id = access_key_id;
+  out.scope_date = scope_date;
+  out.region = region;
+  out.service = service;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<AuthError> Verifier::precheck(const RequestView& request,
+                                            const CredentialStore& store,
+                                            Clock::time_point now) const {
+  Checked checked;
+  return check_material(settings_, request, store, now, checked);
+}
+
+AuthResult Verifier::verify(const RequestView& request, const CredentialStore& store,
+                            Clock::time_point now, VerifyTrace* trace) const {
+  const Endpoint endpoint = settings_.endpoint;
+  auto fail = [endpoint](AuthFailure failure, std::string message) {
+    return AuthResult(make_auth_error(failure, endpoint, std::move(message)));
+  };
+  Checked checked;
+  if (auto error = check_material(settings_, request, store, now, checked))
+    return std::move(*error);
+  const std::vector<QueryParam>& params = checked.params;
+  const Material& m = checked.m;
+  const std::string_view access_key_id = checked.access_key_id, scope_date = checked.scope_date,
+                         region = checked.region, service = checked.service;
+  const std::shared_ptr<const Credential>& entry = checked.entry;
+  const std::string_view raw_path = request.path, raw_query = request.query;
 
   // Step 10: canonical request and signature.
   std::string body_hash_storage;

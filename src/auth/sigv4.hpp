@@ -45,9 +45,12 @@ struct HeaderField {
 
 struct RequestView {
   std::string_view method;  // as received, e.g. "GET"
-  // The request target as on the request line: raw path, then `?` and the raw
-  // query. Never decoded or re-encoded by an HTTP library.
-  std::string_view target;
+  // The request target's path and query as the caller parsed them once for
+  // everyone (http::parse_target): the path still percent-encoded, the raw
+  // query after `?` (no fragment: a target holding `#` never gets here).
+  // Never decoded or re-encoded by an HTTP library.
+  std::string_view path;
+  std::string_view query;
   // Every header occurrence in arrival order, Host and Transfer-Encoding included.
   std::span<const HeaderField> headers;
   // The body after removing chunked framing. Ignored when `payload_sha256_hex`
@@ -258,6 +261,16 @@ class Verifier {
   // receives the canonical request and string to sign once they are built.
   AuthResult verify(const RequestView& request, const CredentialStore& store, Clock::time_point now,
                     VerifyTrace* trace = nullptr) const;
+
+  // Steps 3–9 only, without the body: the SigV4 material is present and well
+  // formed, its scope names this region and service, its date is inside the
+  // skew window (or the presigned URL has not expired), `host` is signed and
+  // the access key id is known. No hashing and no HMAC, so it is cheap enough
+  // to run on every request before any memory is set aside for its body: a
+  // client that fails it is answered at once (nullopt = passed). It cannot
+  // tell a forged signature: verify() must still run once the body is read.
+  std::optional<AuthError> precheck(const RequestView& request, const CredentialStore& store,
+                                    Clock::time_point now) const;
 
   const Settings& settings() const { return settings_; }
 

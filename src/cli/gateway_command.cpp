@@ -94,7 +94,10 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   options.max_connections = settings.gateway_max_connections;
   options.body_budget_bytes = settings.gateway_body_budget_mb * 1024 * 1024;
   options.idle_timeout = settings.gateway_idle_timeout;
-  options.read_timeout = settings.gateway_read_timeout;
+  options.client_body_budget_bytes = settings.gateway_client_body_budget_mb * 1024 * 1024;
+  options.body_grace = settings.gateway_body_grace;
+  options.body_min_bytes_per_second = settings.gateway_body_min_rate_kib * 1024;
+  options.max_queued_jobs = settings.gateway_max_queued_jobs;
 
   auto repo = std::make_shared<functions::PgContactsRepository>(*pool);
   gateway::Dependencies deps;

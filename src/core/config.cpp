@@ -40,8 +40,14 @@ const std::vector<ConfigKey>& config_keys() {
        "open connections the gateway accepts; more get 503"},
       {"gateway.idle_timeout_seconds", "--gateway-idle-timeout-seconds",
        "close a keep-alive connection idle this long"},
-      {"gateway.read_timeout_seconds", "--gateway-read-timeout-seconds",
-       "time a client has to send a request body once its headers arrived (408 after)"},
+      {"gateway.client_body_budget_mb", "--gateway-client-body-budget-mb",
+       "MiB of request bodies one client address may hold at once; beyond it 429"},
+      {"gateway.body_grace_seconds", "--gateway-body-grace-seconds",
+       "time a request body may take before the minimum rate applies (408 after)"},
+      {"gateway.body_min_rate_kib", "--gateway-body-min-rate-kib",
+       "KiB per second a request body must keep up after the grace period (408 below)"},
+      {"gateway.max_queued_jobs", "--gateway-max-queued-jobs",
+       "integration calls waiting for a worker at once; more get 503 at once"},
       {"logs.retention_days", "--logs-retention-days", "delete log streams older than this"},
   };
   return keys;
@@ -241,12 +247,24 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
          s.gateway_idle_timeout = std::chrono::seconds(secs);
          return {};
        }},
-      {"gateway.read_timeout_seconds",
+      {"gateway.client_body_budget_mb",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 10, 1048576, s.gateway_client_body_budget_mb);
+       }},
+      {"gateway.body_grace_seconds",
        [&](std::string_view v) -> Status {
          long long secs = 0;
          if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
-         s.gateway_read_timeout = std::chrono::seconds(secs);
+         s.gateway_body_grace = std::chrono::seconds(secs);
          return {};
+       }},
+      {"gateway.body_min_rate_kib",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 1048576, s.gateway_body_min_rate_kib);
+       }},
+      {"gateway.max_queued_jobs",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_queued_jobs);
        }},
       {"logs.retention_days",
        [&](std::string_view v) { return parse_int<int>(v, 1, 3650, s.logs_retention_days); }},

@@ -44,7 +44,10 @@ struct Settings {
   std::size_t gateway_max_connections = 4096;
   std::size_t gateway_body_budget_mb = 256;  // request bodies held at once, all connections
   std::chrono::seconds gateway_idle_timeout{60};
-  std::chrono::seconds gateway_read_timeout{30};
+  std::size_t gateway_client_body_budget_mb = 32;  // the same, per client address
+  std::chrono::seconds gateway_body_grace{10};     // a body's time before the minimum rate
+  std::size_t gateway_body_min_rate_kib = 32;      // KiB/s a body must keep up after the grace
+  std::size_t gateway_max_queued_jobs = 1024;      // integration calls waiting for a worker
   int logs_retention_days = 30;
 };
 

@@ -9,12 +9,6 @@
 
 namespace cloudlet::gateway {
 
-std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return {target, {}};
-  return {target.substr(0, q), target.substr(q + 1)};
-}
-
 namespace {
 
 std::string lower(std::string_view s) {
@@ -49,7 +43,7 @@ functions::ProxyEvent build_event(IncomingRequest& request, const Match& match,
                                   const auth::Principal* principal, std::string_view account_id,
                                   std::string_view api_id) {
   functions::ProxyEvent e;
-  auto [path, query] = split_target(request.target);
+  const std::string_view path = request.path, query = request.query;
   e.route_key = match.route->route_key;
   e.raw_path = std::string(path);
   e.raw_query_string = std::string(query);

@@ -17,16 +17,14 @@ namespace cloudlet::gateway {
 
 struct IncomingRequest {
   std::string_view method;
-  std::string_view target;                 // raw path + "?" + raw query
+  std::string_view path;                   // http::Target::path: normalised, still encoded
+  std::string_view query;                  // http::Target::query: raw, after '?'
   std::vector<auth::HeaderField> headers;  // arrival order
   std::string body;
   std::string source_ip;
   std::string request_id;
   std::chrono::system_clock::time_point time;
 };
-
-// Splits a request target at the first '?'.
-std::pair<std::string_view, std::string_view> split_target(std::string_view target);
 
 // The 2.0 event for `request` matched by `match`; `principal` is set for
 // AWS_IAM routes. Moves the body out of `request`.

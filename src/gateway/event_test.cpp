@@ -13,7 +13,8 @@ TEST(ProxyEvent, FollowsPayloadFormat2) {
   auto match = (*routes)->match("GET", "/contacts/42");
   ASSERT_TRUE(match);
   IncomingRequest in{"GET",
-                     "/contacts/42?a=1&a=2&b=x+y&c=%2B",
+                     "/contacts/42",
+                     "a=1&a=2&b=x+y&c=%2B",
                      {{"Host", "127.0.0.1:8080"},
                       {"X-Multi", "v1"},
                       {"x-multi", " v2 "},

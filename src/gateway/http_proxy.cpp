@@ -1,11 +1,14 @@
 #include "gateway/http_proxy.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+
+#include "auth/canonical.hpp"
 
 namespace cloudlet::gateway {
 
@@ -14,7 +17,29 @@ namespace http = beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-std::string expand_uri(std::string_view uri, const Match& match) {
+namespace {
+
+// One segment of a parameter value, encoded for a request line: everything
+// but RFC 3986's unreserved characters becomes %XX.
+Status append_segment(std::string_view name, std::string_view segment, std::string& out) {
+  if (segment == "." || segment == "..") {
+    return Error::invalid_argument("path parameter " + std::string(name) +
+                                   " holds a '.' or '..' segment");
+  }
+  for (char ch : segment) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      return Error::invalid_argument("path parameter " + std::string(name) +
+                                     " holds a control character");
+    }
+  }
+  auth::append_uri_encoded(segment, /*keep_slash=*/false, out);
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> expand_uri(std::string_view uri, const Match& match) {
   std::string out;
   std::size_t i = 0;
   while (i < uri.size()) {
@@ -23,11 +48,27 @@ std::string expand_uri(std::string_view uri, const Match& match) {
       if (close != std::string_view::npos) {
         std::string_view name = uri.substr(i + 1, close - i - 1);
         if (!name.empty() && name.back() == '+') name.remove_suffix(1);
+        // Greedy is the route's word (`{proxy+}` in the route key, usually
+        // `{proxy}` in the URI), not the URI's.
+        bool greedy = false;
+        for (std::size_t k = 0; match.route != nullptr && k < match.route->kinds.size(); ++k) {
+          greedy = greedy || (match.route->kinds[k] == Route::Segment::kGreedy &&
+                              match.route->texts[k] == name);
+        }
         for (const auto& [k, v] : match.parameters) {
-          if (k == name) {
-            out += v;
-            break;
+          if (k != name) continue;
+          std::string_view value = v;
+          // A greedy value spans segments: keep its '/' separators.
+          for (std::size_t start = 0;;) {
+            const std::size_t slash = greedy ? value.find('/', start) : std::string_view::npos;
+            if (Status s = append_segment(name, value.substr(start, slash - start), out); !s.ok()) {
+              return s.error();
+            }
+            if (slash == std::string_view::npos) break;
+            out.push_back('/');
+            start = slash + 1;
           }
+          break;
         }
         i = close + 1;
         continue;
@@ -92,7 +133,10 @@ Result<functions::ProxyResponse> forward_http(const std::string& url, ForwardReq
   req.target(path);
   req.version(11);
   for (auto& [k, v] : request.headers) {
-    if (!hop_by_hop(k)) req.insert(k, v);
+    if (hop_by_hop(k)) continue;
+    std::replace_if(
+        v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+    req.insert(k, v);
   }
   req.set(http::field::host, authority);
   req.keep_alive(false);

@@ -18,12 +18,20 @@ namespace cloudlet::gateway {
 struct ForwardRequest {
   std::string method;     // the request's method (integration_method ANY) or the integration's
   std::string raw_query;  // appended to the URL when non-empty
-  std::vector<std::pair<std::string, std::string>> headers;  // forwarded as-is, minus hop-by-hop
+  // Forwarded minus hop-by-hop ones; CR and LF in a value (an obs-fold) go as
+  // spaces, as RFC 9112 §5.2 asks of a proxy.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
 
-// The integration URI with `{name}` / `{name+}` replaced by path parameters.
-std::string expand_uri(std::string_view uri, const Match& match);
+// The integration URI with `{name}` / `{name+}` replaced by path parameters,
+// each percent-encoded again (the router decoded them): a decoded space, `?`,
+// `#`, `%` or CR LF never reaches the upstream's request line raw. A `{name}`
+// value is one segment, so its `/` is encoded too; a greedy `{name+}` value
+// keeps `/` between its segments. Errors (kInvalidArgument, the message names
+// the parameter and is safe for clients): a value holding a control
+// character, or a `.` / `..` segment, which would walk the upstream's path.
+Result<std::string> expand_uri(std::string_view uri, const Match& match);
 
 // Sends `request` to `url` (http:// only) within `timeout`. Errors:
 // kDeadlineExceeded on timeout, kUnavailable when the upstream cannot be

@@ -14,6 +14,7 @@
 #include "auth/iam.hpp"
 #include "gateway/event.hpp"
 #include "gateway/http_proxy.hpp"
+#include "http/target.hpp"
 
 namespace cloudlet::gateway {
 
@@ -27,6 +28,65 @@ namespace detail {
 class Session;
 }
 
+// The key a client's body bytes are counted under: an IPv4 address (also
+// when a dual-stack listener shows it as ::ffff:a.b.c.d), or the /64 of an
+// IPv6 one, since one IPv6 client usually holds a whole /64.
+std::string client_key(const asio::ip::address& address) {
+  if (address.is_v6()) {
+    asio::ip::address_v6 v6 = address.to_v6();
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), static_cast<unsigned char>(0));
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return address.to_string();
+}
+
+// Blocking work (a function, an HTTP upstream, /readyz) handed to the worker
+// pool. The session keeps a handle so that a request answered before its work
+// started (integration timeout) can withdraw it: the work and everything it
+// holds (the event, the body's reservation) is freed at once, and the worker
+// that dequeues it later finds nothing to run.
+class WorkItem {
+ public:
+  WorkItem(std::atomic<std::size_t>& queued, std::function<void()> work)
+      : queued_(queued), work_(std::move(work)) {}
+  WorkItem(const WorkItem&) = delete;
+  WorkItem& operator=(const WorkItem&) = delete;
+  ~WorkItem() { withdraw(); }  // dropped by a stopping pool: no longer queued
+
+  // On a worker: runs the work unless it was withdrawn.
+  void run() {
+    std::function<void()> work;
+    {
+      std::lock_guard lock(mu_);
+      if (!claimed_) {
+        claimed_ = true;
+        work = std::move(work_);
+        queued_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    if (work) work();
+  }
+
+  // True when the work had not started: it never will.
+  bool withdraw() {
+    std::function<void()> dropped;  // destroyed outside the lock
+    std::lock_guard lock(mu_);
+    if (claimed_) return false;
+    claimed_ = true;
+    dropped = std::move(work_);
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
+
+ private:
+  std::atomic<std::size_t>& queued_;
+  std::mutex mu_;
+  std::function<void()> work_;  // guarded by mu_
+  bool claimed_ = false;        // guarded by mu_: run or withdrawn
+};
+
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(ServerOptions o, Dependencies d)
       : opts(std::move(o)), deps(std::move(d)), verifier(deps.sigv4) {
@@ -38,6 +98,43 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   auth::Clock::time_point now() const { return deps.clock ? deps.clock() : auth::Clock::now(); }
 
+  enum class Reserve { kOk, kServerFull, kClientFull };
+
+  // Takes `bytes` from the global budget and from `client`'s share.
+  Reserve reserve(const std::string& client, std::size_t bytes) {
+    std::lock_guard lock(budget_mu);
+    std::size_t& mine = client_bytes[client];
+    if (mine + bytes > opts.client_body_budget_bytes) {
+      if (mine == 0) client_bytes.erase(client);
+      return Reserve::kClientFull;
+    }
+    if (body_bytes + bytes > opts.body_budget_bytes) {
+      if (mine == 0) client_bytes.erase(client);
+      return Reserve::kServerFull;
+    }
+    mine += bytes;
+    body_bytes += bytes;
+    return Reserve::kOk;
+  }
+
+  void release(const std::string& client, std::size_t bytes) {
+    std::lock_guard lock(budget_mu);
+    body_bytes -= bytes;
+    auto it = client_bytes.find(client);
+    if (it != client_bytes.end() && (it->second -= bytes) == 0) client_bytes.erase(it);
+  }
+
+  // Queues blocking work; nullptr (and nothing queued) when the queue is full.
+  std::shared_ptr<WorkItem> submit(std::function<void()> work) {
+    if (queued_jobs.fetch_add(1, std::memory_order_relaxed) >= opts.max_queued_jobs) {
+      queued_jobs.fetch_sub(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    auto item = std::make_shared<WorkItem>(queued_jobs, std::move(work));
+    asio::post(*workers, [item] { item->run(); });
+    return item;
+  }
+
   ServerOptions opts;
   Dependencies deps;
   auth::Verifier verifier;
@@ -46,7 +143,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<std::shared_ptr<const Credentials>> credentials;
 
   std::atomic<std::size_t> connections{0};
-  std::atomic<std::size_t> body_bytes{0};  // reserved by requests in flight (body_budget_bytes)
+  std::atomic<std::size_t> queued_jobs{0};  // submitted, neither started nor withdrawn
+  mutable std::mutex budget_mu;
+  std::size_t body_bytes = 0;                                 // guarded by budget_mu
+  std::unordered_map<std::string, std::size_t> client_bytes;  // guarded by budget_mu
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::unordered_map<detail::Session*, std::weak_ptr<detail::Session>> sessions;  // guarded by mu
@@ -87,16 +187,19 @@ struct Exchange {
   std::string access_key_id;
 };
 
-// A share of Server::Impl::body_bytes, returned when the exchange ends.
+// A share of the server's body budgets, returned when the last holder (the
+// session, or the integration's queued work) lets go of it.
 class BodyReservation {
  public:
-  BodyReservation(std::atomic<std::size_t>& pool, std::size_t bytes) : pool_(pool), bytes_(bytes) {}
+  BodyReservation(Server::Impl& server, std::string client, std::size_t bytes)
+      : server_(server), client_(std::move(client)), bytes_(bytes) {}
   BodyReservation(const BodyReservation&) = delete;
   BodyReservation& operator=(const BodyReservation&) = delete;
-  ~BodyReservation() { pool_.fetch_sub(bytes_, std::memory_order_relaxed); }
+  ~BodyReservation() { server_.release(client_, bytes_); }
 
  private:
-  std::atomic<std::size_t>& pool_;
+  Server::Impl& server_;  // outlives every session and queued job (Server::stop)
+  std::string client_;
   std::size_t bytes_;
 };
 
@@ -107,7 +210,15 @@ class Session : public std::enable_shared_from_this<Session> {
     srv_.connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) peer_ip_ = ep.address().to_string();
+    if (!ec) {
+      asio::ip::address address = ep.address();
+      // aws:SourceIp and the log see an IPv4 client as IPv4 on a dual-stack listener.
+      if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+      }
+      peer_ip_ = address.to_string();
+      client_ = client_key(address);
+    }
   }
 
   ~Session() {
@@ -143,6 +254,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_next() {
     busy_ = false;
     body_reservation_.reset();
+    job_.reset();
+    target_.reset();
     if (srv_.stopping.load()) return close();
     parser_.emplace();
     parser_->header_limit(srv_.opts.max_header_bytes);
@@ -159,6 +272,8 @@ class Session : public std::enable_shared_from_this<Session> {
            ec == asio::error::eof || ec == asio::error::bad_descriptor;
   }
 
+  // Everything that can be decided from the request line and headers is
+  // decided here, before a byte of the body is read or reserved.
   void on_header(beast::error_code ec) {
     busy_ = true;
     begin_exchange();
@@ -177,14 +292,42 @@ class Session : public std::enable_shared_from_this<Session> {
       if (quiet_end(ec)) return close();
       return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
-    ex_.method = std::string(parser_->get().method_string());
-    if (!reserve_body()) {
-      return respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
+    const auto& head = parser_->get();
+    auto target = cloudlet::http::parse_target(head.target());
+    if (!target.ok()) {
+      ex_.integration_error = target.error().message;
+      return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
+    target_ = std::move(*target);
+    const std::string& path = target_->path;
+    std::string_view method = head.method_string();
+
+    // Built-ins answer before routes so a `$default` route cannot shadow them.
+    if (path == "/healthz") return respond_json(http::status::ok, R"({"status":"ok"})");
+    if (path == "/readyz") return readiness();
+
+    routes_ = srv_.routes.load();
+    std::optional<Match> match = routes_ ? routes_->match(method, path) : std::nullopt;
+    if (!match) return respond_message(http::status::not_found, "Not Found", {}, false);
+    match_ = std::move(*match);
+    ex_.route_key = match_.route->route_key;
+    ex_.resource_path = match_.route->path.empty() ? "$default" : match_.route->path;
+
+    if (match_.route->authorization == AuthorizationType::kAwsIam) {
+      credentials_ = srv_.credentials.load();
+      collect_headers(head);
+      auth::RequestView view{method, path, target_->query, headers_, {}, {}};
+      if (auto refused = srv_.verifier.precheck(view, *credentials_->store, srv_.now())) {
+        return respond_auth_error(*refused);
+      }
+    }
+    if (!reserve_body()) return;
+    if (parser_->is_done()) return on_body({});  // no body to read
     // curl sends `Expect: 100-continue` for bodies over 1 MB and waits for it.
-    auto expect = parser_->get()[http::field::expect];
+    auto expect = head[http::field::expect];
     if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
       continue_.emplace(http::status::continue_, 11);
+      stream_.expires_after(srv_.opts.write_timeout);
       http::async_write(stream_, *continue_,
                         [self = shared_from_this()](beast::error_code e, std::size_t) {
                           if (e) return self->close();
@@ -195,23 +338,48 @@ class Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
-  // Takes this request's share of the body budget; false when it does not fit.
+  // Takes this request's share of the body budgets, or answers it (503 when
+  // the server's budget is spent, 429 when this client's is) and returns false.
   bool reserve_body() {
     if (parser_->is_done()) return true;  // no body
     std::size_t want = srv_.opts.max_body_bytes;
     if (auto length = parser_->content_length()) want = static_cast<std::size_t>(*length);
-    std::size_t before = srv_.body_bytes.fetch_add(want, std::memory_order_relaxed);
-    body_reservation_.emplace(srv_.body_bytes, want);
-    if (before + want <= srv_.opts.body_budget_bytes) return true;
-    body_reservation_.reset();  // refused: its body is never read
+    switch (srv_.reserve(client_, want)) {
+      case Server::Impl::Reserve::kOk:
+        body_reservation_ = std::make_shared<BodyReservation>(srv_, client_, want);
+        return true;
+      case Server::Impl::Reserve::kClientFull:
+        ex_.integration_error = "client body budget spent";
+        respond_message(http::status::too_many_requests, "Too Many Requests", {}, true);
+        return false;
+      case Server::Impl::Reserve::kServerFull:
+        break;
+    }
+    ex_.integration_error = "body budget spent";
+    respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
     return false;
   }
 
+  // The body is read piecewise against a deadline that starts at the grace
+  // period and moves one second later per min-rate bytes received.
   void read_body() {
-    stream_.expires_after(srv_.opts.read_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+    body_started_ = std::chrono::steady_clock::now();
+    body_received_ = 0;
+    read_body_some();
+  }
+
+  void read_body_some() {
+    const auto per_byte = std::chrono::duration<double>(
+        1.0 / static_cast<double>(std::max<std::size_t>(1, srv_.opts.body_min_bytes_per_second)));
+    const auto earned = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        per_byte * static_cast<double>(body_received_));
+    stream_.expires_at(body_started_ + srv_.opts.body_grace + earned);
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->body_received_ += n;
+                            if (ec || self->parser_->is_done()) return self->on_body(ec);
+                            self->read_body_some();
+                          });
   }
 
   void on_body(beast::error_code ec) {
@@ -221,12 +389,15 @@ class Session : public std::enable_shared_from_this<Session> {
                                true);
       }
       if (ec == beast::error::timeout) {
+        // The stream closed the socket on timeout; the answer is for the log.
+        ex_.integration_error = "request body arrived below the minimum rate";
         return respond_message(http::status::request_timeout, "Request Timeout", {}, true);
       }
       if (quiet_end(ec)) return close();
       return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
     req_ = parser_->release();
+    request_read_ = true;
     handle();
   }
 
@@ -237,38 +408,30 @@ class Session : public std::enable_shared_from_this<Session> {
     ex_.started = std::chrono::steady_clock::now();
   }
 
-  void handle() {
-    std::string_view target = req_.target();
-    auto [path, query] = split_target(target);
-    std::string_view method = req_.method_string();
-
-    // Built-ins answer before routes so a `$default` route cannot shadow them.
-    if (path == "/healthz") return respond_json(http::status::ok, R"({"status":"ok"})");
-    if (path == "/readyz") return readiness();
-
-    auto routes = srv_.routes.load();
-    std::optional<Match> match = routes ? routes->match(method, path) : std::nullopt;
-    if (!match) return respond_message(http::status::not_found, "Not Found", {}, false);
-    match_ = std::move(*match);
-    ex_.route_key = match_.route->route_key;
-    ex_.resource_path = match_.route->path.empty() ? "$default" : match_.route->path;
-
+  void collect_headers(const http::fields& fields) {
     headers_.clear();
-    for (const auto& f : req_) headers_.push_back({f.name_string(), f.value()});
+    for (const auto& f : fields) headers_.push_back({f.name_string(), f.value()});
+  }
+
+  // With the whole body: SigV4 in full, IAM, then the integration. The
+  // target, route and credentials are the ones on_header decided with.
+  void handle() {
+    const std::string& path = target_->path;
+    std::string_view method = req_.method_string();
+    collect_headers(req_.base());
 
     std::optional<auth::Principal> principal;
     if (match_.route->authorization == AuthorizationType::kAwsIam) {
-      auto creds = srv_.credentials.load();
-      auth::RequestView view{method, target, headers_, req_.body(), {}};
+      auth::RequestView view{method, path, target_->query, headers_, req_.body(), {}};
       auto now = srv_.now();
-      auth::AuthResult verified = srv_.verifier.verify(view, *creds->store, now);
+      auth::AuthResult verified = srv_.verifier.verify(view, *credentials_->store, now);
       if (!verified.ok()) return respond_auth_error(verified.error());
       principal = verified.value();
       ex_.access_key_id = principal->access_key_id;
       std::string arn =
           auth::execute_api_arn(srv_.verifier.settings().region, srv_.deps.account_id,
                                 srv_.deps.api_id, "$default", method, percent_decode(path));
-      auto policies = creds->policies_for(principal->access_key_id);
+      auto policies = credentials_->policies_for(principal->access_key_id);
       // The condition context costs a dozen allocations; build it only for
       // principals whose policies have a Condition block (the default
       // full-access key has none). nullptr = every key absent, never used.
@@ -289,7 +452,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (integration.type == IntegrationType::kFunction) {
       return invoke_function(integration, principal ? &*principal : nullptr);
     }
-    return invoke_http(integration, query);
+    return invoke_http(integration);
   }
 
   void fill_context(auth::ConditionContext& c, const auth::Principal& p,
@@ -314,16 +477,59 @@ class Session : public std::enable_shared_from_this<Session> {
     c.set("aws:RequestedRegion", p.region);
   }
 
-  void readiness() {
-    auto self = shared_from_this();
-    asio::post(*srv_.workers, [self] {
-      Status s = self->srv_.deps.ready ? self->srv_.deps.ready() : Status{};
-      asio::post(self->stream_.get_executor(), [self, ok = s.ok()] {
-        if (ok) return self->respond_json(http::status::ok, R"({"status":"ready"})");
-        self->ex_.integration_error = "database unreachable";
-        self->respond_message(http::status::service_unavailable, "Service Unavailable", {}, false);
-      });
+  // Queues `work` for a worker and arms the integration timeout; answers 503
+  // at once when the queue is full.
+  void submit(std::function<void()> work, int timeout_ms) {
+    job_ = srv_.submit(std::move(work));
+    if (!job_) {
+      awaiting_ = false;
+      ex_.integration_error = "integration queue full";
+      return respond_message(http::status::service_unavailable, "Service Unavailable", {}, false);
+    }
+    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    timer_.async_wait([self = shared_from_this(), seq = seq_](beast::error_code ec) {
+      if (ec || seq != self->seq_ || !self->awaiting_) return;
+      self->awaiting_ = false;
+      if (self->job_ && self->job_->withdraw()) {
+        // It never started and never will: HTTP APIs answer 503 (spec §9),
+        // and retrying is safe.
+        self->ex_.integration_error = "integration timed out before it started";
+        return self->respond_message(http::status::service_unavailable, "Service Unavailable", {},
+                                     false);
+      }
+      // It is running and may still change something: say so instead of
+      // inviting a blind retry.
+      self->ex_.integration_error = "integration timed out while running";
+      self->respond_message(http::status::gateway_timeout,
+                            "Endpoint request timed out; the integration was still running, "
+                            "so its outcome is unknown",
+                            {}, false);
     });
+  }
+
+  // Starts an integration exchange; the result comes back through finish().
+  std::uint64_t begin_integration() {
+    awaiting_ = true;
+    return ++seq_;
+  }
+
+  void readiness() {
+    std::uint64_t seq = begin_integration();
+    auto self = shared_from_this();
+    submit(
+        [self, seq] {
+          Status s = self->srv_.deps.ready ? self->srv_.deps.ready() : Status{};
+          asio::post(self->stream_.get_executor(), [self, seq, ok = s.ok()] {
+            if (seq != self->seq_ || !self->awaiting_) return;
+            self->awaiting_ = false;
+            self->timer_.cancel();
+            if (ok) return self->respond_json(http::status::ok, R"({"status":"ready"})");
+            self->ex_.integration_error = "database unreachable";
+            self->respond_message(http::status::service_unavailable, "Service Unavailable", {},
+                                  false);
+          });
+        },
+        5000);
   }
 
   void invoke_function(const Integration& integration, const auth::Principal* principal) {
@@ -333,78 +539,75 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond_message(http::status::internal_server_error, "Internal Server Error", {},
                              false);
     }
-    IncomingRequest in{
-        req_.method_string(), req_.target(), headers_, std::move(req_.body()), peer_ip_,
-        ex_.request_id,       ex_.time};
+    IncomingRequest in{req_.method_string(),   target_->path, target_->query, headers_,
+                       std::move(req_.body()), peer_ip_,      ex_.request_id, ex_.time};
     auto event = std::make_shared<functions::ProxyEvent>(
         build_event(in, match_, principal, srv_.deps.account_id, srv_.deps.api_id));
-    std::uint64_t seq = arm_integration_timer(integration.timeout_ms);
+    std::uint64_t seq = begin_integration();
     const functions::Handler* handler = &it->second;
     auto self = shared_from_this();
-    asio::post(*srv_.workers, [self, handler, event, seq, name = integration.function_name] {
-      auto t0 = std::chrono::steady_clock::now();
-      functions::ProxyResponse response;
-      bool failed = false;
-      try {
-        response = (*handler)(*event);
-      } catch (...) {
-        // Handlers must not throw; if one does, the caller gets API
-        // Gateway's 500 and the log says so, the process stays up.
-        failed = true;
-      }
-      auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
-      self->log_function(name, event->request_context.request_id, micros, failed,
-                         response.status_code);
-      asio::post(self->stream_.get_executor(), [self, seq, failed,
-                                                response = std::move(response)]() mutable {
-        self->on_integration(seq, failed ? std::nullopt : std::optional(std::move(response)),
-                             "function error");
-      });
-    });
+    // The work holds the body's reservation: the budget counts the body
+    // until the call has run or been withdrawn.
+    submit(
+        [self, handler, event, seq, reservation = body_reservation_,
+         name = integration.function_name] {
+          auto t0 = std::chrono::steady_clock::now();
+          functions::ProxyResponse response;
+          bool failed = false;
+          try {
+            response = (*handler)(*event);
+          } catch (...) {
+            // Handlers must not throw; if one does, the caller gets API
+            // Gateway's 500 and the log says so, the process stays up.
+            failed = true;
+          }
+          auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
+          self->log_function(name, event->request_context.request_id, micros, failed,
+                             response.status_code);
+          asio::post(self->stream_.get_executor(), [self, seq, failed,
+                                                    response = std::move(response)]() mutable {
+            self->on_integration(seq, failed ? std::nullopt : std::optional(std::move(response)),
+                                 "function error");
+          });
+        },
+        integration.timeout_ms);
   }
 
-  void invoke_http(const Integration& integration, std::string_view query) {
+  void invoke_http(const Integration& integration) {
+    auto url = expand_uri(integration.uri, match_);
+    if (!url.ok()) {
+      // The message names the parameter and is our own text.
+      ex_.integration_error = url.error().message;
+      return respond_message(http::status::bad_request, url.error().message, {}, false);
+    }
     ForwardRequest fwd;
     fwd.method =
         integration.method == "ANY" ? std::string(req_.method_string()) : integration.method;
-    fwd.raw_query = std::string(query);
+    fwd.raw_query = target_->query;
     for (const auto& h : headers_) fwd.headers.emplace_back(h.name, h.value);
     fwd.body = std::move(req_.body());
-    std::string url = expand_uri(integration.uri, match_);
-    std::uint64_t seq = arm_integration_timer(integration.timeout_ms);
+    std::uint64_t seq = begin_integration();
     auto self = shared_from_this();
     auto timeout = std::chrono::milliseconds(integration.timeout_ms);
-    asio::post(*srv_.workers,
-               [self, seq, url = std::move(url), fwd = std::move(fwd), timeout]() mutable {
-                 auto result = forward_http(url, std::move(fwd), timeout);
-                 std::optional<functions::ProxyResponse> response;
-                 std::string error;
-                 if (result.ok()) {
-                   response = std::move(*result);
-                 } else {
-                   error = result.error().message;
-                 }
-                 asio::post(self->stream_.get_executor(),
-                            [self, seq, response = std::move(response), error]() mutable {
-                              self->on_integration(seq, std::move(response), error);
-                            });
-               });
-  }
-
-  std::uint64_t arm_integration_timer(int timeout_ms) {
-    awaiting_ = true;
-    std::uint64_t seq = ++seq_;
-    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-    timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
-      if (ec || seq != self->seq_ || !self->awaiting_) return;
-      self->awaiting_ = false;
-      self->ex_.integration_error = "integration timed out";
-      // HTTP APIs answer an integration timeout with 503 (spec §9).
-      self->respond_message(http::status::service_unavailable, "Service Unavailable", {}, false);
-    });
-    return seq;
+    submit(
+        [self, seq, url = std::move(*url), fwd = std::move(fwd), timeout,
+         reservation = body_reservation_]() mutable {
+          auto result = forward_http(url, std::move(fwd), timeout);
+          std::optional<functions::ProxyResponse> response;
+          std::string error;
+          if (result.ok()) {
+            response = std::move(*result);
+          } else {
+            error = result.error().message;
+          }
+          asio::post(self->stream_.get_executor(),
+                     [self, seq, response = std::move(response), error]() mutable {
+                       self->on_integration(seq, std::move(response), error);
+                     });
+        },
+        integration.timeout_ms);
   }
 
   void on_integration(std::uint64_t seq, std::optional<functions::ProxyResponse> response,
@@ -468,30 +671,35 @@ class Session : public std::enable_shared_from_this<Session> {
     send(close_after);
   }
 
+  // A response sent before the body was read (refused from the headers)
+  // closes the connection, after draining what the client still sends.
   void send(bool close_after) {
-    bool keep_alive = !close_after && !srv_.stopping.load() && req_keep_alive();
+    const bool unread_body =
+        !request_read_ && parser_ && parser_->is_header_done() && !parser_->is_done();
+    const bool drain = close_after || unread_body;
+    bool keep_alive = !drain && !srv_.stopping.load() && request_keep_alive();
     res_->version(11);
     res_->set("apigw-requestid", ex_.request_id);
     res_->keep_alive(keep_alive);
     res_->prepare_payload();
-    stream_.expires_after(srv_.opts.read_timeout);
+    stream_.expires_after(srv_.opts.write_timeout);
     http::async_write(
         stream_, *res_,
-        [self = shared_from_this(), keep_alive, close_after](beast::error_code ec, std::size_t) {
-          self->on_written(ec, keep_alive, close_after);
+        [self = shared_from_this(), keep_alive, drain](beast::error_code ec, std::size_t) {
+          self->on_written(ec, keep_alive, drain);
         });
   }
 
-  // Early errors pass close_after; otherwise the request was read in full
-  // and its own Connection / HTTP version decide.
-  bool req_keep_alive() const {
-    if (parser_ && parser_->is_header_done() && !parser_->is_done()) return false;
-    return req_.keep_alive();
+  // The request's own Connection header and HTTP version decide.
+  bool request_keep_alive() const {
+    if (request_read_) return req_.keep_alive();
+    return parser_ && parser_->is_header_done() && parser_->get().keep_alive();
   }
 
   void on_written(beast::error_code ec, bool keep_alive, bool drain) {
     access_log();
     req_ = {};
+    request_read_ = false;
     if (ec || !keep_alive) return drain && !ec ? drain_and_close() : close();
     read_next();
   }
@@ -529,12 +737,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto dash = [](const std::string& s) -> std::string_view {
       return s.empty() ? "-" : std::string_view(s);
     };
-    std::string path;
-    if (!req_.target().empty()) {
-      path = std::string(split_target(req_.target()).first);
-    } else if (parser_) {
-      path = std::string(split_target(parser_->get().target()).first);
-    }
+    // Only a parsed target is logged: a refused one may hold any bytes.
+    const std::string path = target_ ? target_->path : std::string();
     json::object o;
     o["requestId"] = ex_.request_id;
     o["sourceIp"] = dash(peer_ip_);
@@ -572,17 +776,29 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server::Impl& srv_;
   beast::tcp_stream stream_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  // the integration timeout
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<BodyReservation> body_reservation_;  // this exchange's share of the body budget
+  // This exchange's share of the body budgets; the queued integration holds
+  // it too, so it is returned when both are done.
+  std::shared_ptr<BodyReservation> body_reservation_;
+  std::shared_ptr<WorkItem> job_;  // the integration's queued or running work
   http::request<http::string_body> req_;
+  bool request_read_ = false;  // req_ holds the whole request (body included)
+  std::optional<cloudlet::http::Target> target_;
+  // What on_header decided with, kept for the rest of the exchange so that a
+  // reload in between changes nothing for it.
+  std::shared_ptr<const RouteTable> routes_;
+  std::shared_ptr<const Credentials> credentials_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> res_;
   std::vector<auth::HeaderField> headers_;
   Match match_;
   Exchange ex_;
   std::string peer_ip_;
+  std::string client_;  // the key of its body budget share (client_key)
+  std::chrono::steady_clock::time_point body_started_;
+  std::size_t body_received_ = 0;
   std::vector<char> drain_buf_;
   bool busy_ = false;
   bool awaiting_ = false;
@@ -710,6 +926,21 @@ void Server::stop() {
 }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }
+
+ServerStats Server::stats() const {
+  ServerStats out;
+  out.connections = impl_->connections.load(std::memory_order_relaxed);
+  out.queued_jobs = impl_->queued_jobs.load(std::memory_order_relaxed);
+  std::lock_guard lock(impl_->budget_mu);
+  out.body_bytes_reserved = impl_->body_bytes;
+  return out;
+}
+
+std::size_t Server::client_body_bytes(std::string_view address) const {
+  std::lock_guard lock(impl_->budget_mu);
+  auto it = impl_->client_bytes.find(std::string(address));
+  return it == impl_->client_bytes.end() ? 0 : it->second;
+}
 
 void Server::set_routes(std::shared_ptr<const RouteTable> routes) {
   impl_->routes.store(std::move(routes));

@@ -8,14 +8,33 @@
 // LogWriter's queue. Routes and credentials are immutable snapshots swapped
 // atomically (set_routes / set_credentials), read lock-free per request.
 //
-// Per request, in order (spec §4): built-ins (/healthz, /readyz) → route
-// lookup (404) → SigV4 (AWS_IAM routes) → IAM execute-api:Invoke → integration
-// → response with `apigw-requestid` → access-log line (+ function log line).
+// Per request, in order (spec §4), decided from the headers alone before any
+// body byte is read or any memory is set aside for one: the target parsed
+// once (http::parse_target; a fragment, non-ASCII or URI-excluded byte is
+// 400) → built-ins (/healthz, /readyz) → route lookup (404) → for AWS_IAM
+// routes the SigV4 pre-check (material well formed, scope, date in the skew
+// window, known key: 403 otherwise) → the body's reservation (below) → the
+// body, read at a minimum rate → SigV4 in full over the same parsed target →
+// IAM execute-api:Invoke → integration → response with `apigw-requestid` →
+// access-log line (+ function log line). A request refused before its body
+// was read is answered with `Connection: close`.
 //
 // Limits: body 10 MB (413 before reading it), request line + headers
 // (431), a cap on open connections (503 to the extra ones), an idle timeout
-// between requests, a read timeout for a started request (slow clients: 408),
-// and the integration timeout (503, as HTTP APIs answer it).
+// between requests. Bodies: a request reserves its Content-Length
+// (max_body_bytes when chunked) from a budget for all connections (503 when
+// it does not fit) and from a smaller one per client address (429), so
+// clients holding bodies back cannot starve the others; the reservation lives
+// until the request's integration has finished or been dropped. A body must
+// arrive within `body_grace` plus one second per `body_min_bytes_per_second`
+// bytes received (as Apache's mod_reqtimeout MinRate), else 408: a trickle
+// of one byte at a time cannot hold a reservation for long.
+//
+// Integrations run on the worker pool through a bounded queue (503 at once
+// when `max_queued_jobs` wait). When the integration timeout fires, a call
+// that has not started is withdrawn (it never runs: 503, safe to retry); one
+// that is running cannot be stopped, so its caller gets 504 saying the
+// outcome is unknown.
 //
 // stop(): stops accepting, closes idle keep-alive connections, lets in-flight
 // requests finish (answering them with `Connection: close`) for up to
@@ -47,14 +66,30 @@ struct ServerOptions {
   std::size_t max_connections = 4096;
   std::size_t max_body_bytes = 10 * 1024 * 1024;  // 10 485 760, API Gateway's limit
   // Bytes of request bodies held at once across all connections. A request
-  // reserves its Content-Length (max_body_bytes when chunked) before its body
-  // is read; one that does not fit gets 503 at once, so many slow uploads
-  // cannot pin max_connections × max_body_bytes of memory.
+  // reserves its Content-Length (max_body_bytes when chunked) once its route
+  // and pre-check passed and before its body is read; one that does not fit
+  // gets 503 at once, so many slow uploads cannot pin max_connections ×
+  // max_body_bytes of memory.
   std::size_t body_budget_bytes = 256 * 1024 * 1024;
+  // The same, per client address (IPv4, or the /64 of an IPv6 address): 429
+  // beyond it, so one client cannot take the whole budget.
+  std::size_t client_body_budget_bytes = 32 * 1024 * 1024;
+  // A body may take body_grace, plus one second per body_min_bytes_per_second
+  // received; 408 when it falls behind.
+  std::chrono::milliseconds body_grace{10000};
+  std::size_t body_min_bytes_per_second = 32 * 1024;
+  std::size_t max_queued_jobs = 1024;      // integration calls waiting for a worker
   std::uint32_t max_header_bytes = 10240;  // request line + headers
   std::chrono::milliseconds idle_timeout{60000};
-  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};  // to write a response to a slow reader
   std::chrono::milliseconds shutdown_grace{30000};
+};
+
+// What the server holds right now, for monitoring and tests.
+struct ServerStats {
+  std::size_t connections = 0;
+  std::size_t body_bytes_reserved = 0;  // against body_budget_bytes
+  std::size_t queued_jobs = 0;          // integration calls waiting for a worker
 };
 
 using HandlerMap = std::unordered_map<std::string, functions::Handler>;
@@ -85,6 +120,9 @@ class Server {
   void stop();
   // The bound port (after start()).
   std::uint16_t port() const;
+  ServerStats stats() const;
+  // Body bytes reserved by one client address (as the access log's sourceIp).
+  std::size_t client_body_bytes(std::string_view address) const;
 
   void set_routes(std::shared_ptr<const RouteTable> routes);
   void set_credentials(std::shared_ptr<const Credentials> credentials);
