@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <system_error>
+#include <thread>
 #include <unordered_set>
 
 namespace cloudlet::pg {
@@ -99,13 +101,131 @@ Error connection_error() {
   return {ErrorCode::kUnavailable, "the database is unreachable", "08001"};
 }
 
+Error timeout_error() {
+  return {ErrorCode::kDeadlineExceeded, "the query took longer than the query timeout", "57014"};
+}
+
+// What a send puts on the wire: the caller's statement, or the Prepare that
+// precedes the statement's first use on a connection (the statement itself
+// is then not sent yet).
+enum class Sent { kStatement, kPrepare };
+
+// The connection was lost after `what` was sent and before its whole answer.
+Error lost(Sent what) {
+  if (what == Sent::kPrepare) {
+    return {ErrorCode::kUnavailable,
+            "lost the connection to the database while preparing a statement; it was not run",
+            "08006"};
+  }
+  return {ErrorCode::kUnknown,
+          "lost the connection to the database after the statement was sent; its outcome is "
+          "unknown",
+          "08006"};
+}
+
+// A timed-out statement whose cancel was not confirmed: it may still run.
+Error uncancelled(Sent what) {
+  if (what == Sent::kPrepare) return timeout_error();
+  return {ErrorCode::kUnknown,
+          "the query took longer than the query timeout and its cancel was not confirmed; its "
+          "outcome is unknown",
+          "08006"};
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------- Canceller
+
+// Runs PQcancel, which has no timeout, on a helper thread and waits for it
+// at most until a deadline (see "Cancels" in pg_pool.hpp). Shared (by
+// shared_ptr) between the pool and its helper threads, which may outlive
+// the pool.
+//
+// A helper owns its PGcancel (a copy of the connection's cancel key and
+// address, independent of the connection) and frees it when PQcancel
+// returns, whether or not anyone still waits. One whose caller stopped
+// waiting counts as stuck until then.
+class Canceller : public std::enable_shared_from_this<Canceller> {
+ public:
+  explicit Canceller(std::size_t max_stuck) : max_stuck_(max_stuck) {}
+  Canceller(const Canceller&) = delete;
+  Canceller& operator=(const Canceller&) = delete;
+
+  // Sends `cancel` (owned; null when libpq could not make one) and waits
+  // until `until`. True when the server took the request (it does not say
+  // whether the statement was still running). False when it failed, was
+  // still pending at `until`, or was not tried because max_stuck helpers
+  // are stuck. Never blocks past `until`.
+  bool send(PGcancel* cancel, Clock::time_point until) {
+    if (cancel == nullptr) return false;
+    {
+      std::lock_guard lock(mu_);
+      if (stuck_ >= max_stuck_) {
+        PQfreeCancel(cancel);
+        return false;
+      }
+    }
+    auto call = std::make_shared<Call>();
+    try {
+      std::thread([self = shared_from_this(), call, cancel] {
+        char why[256];
+        bool delivered = PQcancel(cancel, why, sizeof why) == 1;
+        PQfreeCancel(cancel);
+        bool abandoned = false;
+        {
+          std::lock_guard lock(call->mu);
+          call->done = true;
+          call->delivered = delivered;
+          abandoned = call->abandoned;
+        }
+        call->finished.notify_one();
+        if (abandoned) self->unstick();
+      }).detach();
+    } catch (const std::system_error&) {  // no thread to be had: no cancel
+      PQfreeCancel(cancel);
+      return false;
+    }
+    std::unique_lock lock(call->mu);
+    if (call->finished.wait_until(lock, until, [&] { return call->done; })) return call->delivered;
+    // Counted under call->mu, so the helper sees `abandoned` only once it is
+    // counted, and uncounts it exactly once.
+    call->abandoned = true;
+    std::lock_guard stuck_lock(mu_);
+    ++stuck_;
+    return false;
+  }
+
+  std::size_t stuck() const {
+    std::lock_guard lock(mu_);
+    return stuck_;
+  }
+
+ private:
+  struct Call {
+    std::mutex mu;
+    std::condition_variable finished;
+    bool done = false;       // guarded by mu: PQcancel returned
+    bool delivered = false;  // guarded by mu: ... with success
+    bool abandoned = false;  // guarded by mu: the caller stopped waiting
+  };
+
+  void unstick() {
+    std::lock_guard lock(mu_);
+    --stuck_;
+  }
+
+  const std::size_t max_stuck_;
+  mutable std::mutex mu_;
+  std::size_t stuck_ = 0;  // guarded by mu_: helpers whose caller stopped waiting
+};
 
 // ---------------------------------------------------------------- Connection
 
 class Connection {
  public:
-  explicit Connection(pg_conn* conn) : conn_(conn) {
+  Connection(pg_conn* conn, std::shared_ptr<Canceller> canceller,
+             std::chrono::milliseconds cancel_timeout)
+      : conn_(conn), canceller_(std::move(canceller)), cancel_timeout_(cancel_timeout) {
     // NOTICEs (e.g. "relation already exists, skipping") are not errors and
     // must not reach stderr.
     PQsetNoticeProcessor(
@@ -121,10 +241,11 @@ class Connection {
   // message; consuming input then flips its status to CONNECTION_BAD.
   bool healthy() { return alive() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
 
-  // The server has not closed it. (In pipeline mode the transaction status
-  // of an idle connection is not PQTRANS_IDLE: healthy() is for the rest.)
+  // The server has not closed it, and it was not given up. (In pipeline mode
+  // the transaction status of an idle connection is not PQTRANS_IDLE:
+  // healthy() is for the rest.)
   bool alive() {
-    if (PQstatus(conn_) != CONNECTION_OK) return false;
+    if (given_up_ || PQstatus(conn_) != CONNECTION_OK) return false;
     // An idle connection has nothing to read unless the server is telling
     // it something (usually FATAL, then EOF); read until it is quiet.
     for (int i = 0; i < 4; ++i) {
@@ -135,25 +256,52 @@ class Connection {
     return PQstatus(conn_) == CONNECTION_OK;
   }
 
+  // May go back to the pool: open, idle, and not given up.
+  bool reusable() const {
+    return !given_up_ && PQstatus(conn_) == CONNECTION_OK &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+
   // Sends one query asynchronously and waits for its last result within the
-  // deadline; on expiry cancels it on the server.
-  Result<Rows> run(const std::function<int()>& send, std::chrono::milliseconds timeout) {
-    if (send() == 0) return error_from_result(nullptr, conn_);
-    auto deadline = Clock::now() + timeout;
-    while (PQisBusy(conn_) != 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) {
-        cancel();
-        drain();
-        return Error{ErrorCode::kDeadlineExceeded, "the query took longer than the query timeout",
-                     "57014"};
-      }
-      pollfd pfd{PQsocket(conn_), POLLIN, 0};
-      int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-      if (ready < 0 && errno != EINTR) return error_from_result(nullptr, conn_);
-      if (ready > 0 && PQconsumeInput(conn_) == 0) return error_from_result(nullptr, conn_);
+  // deadline; on expiry cancels it on the server. The code of a failure says
+  // whether `what` may have been applied (the contract in pg_pool.hpp).
+  Result<Rows> run(const std::function<int()>& send, std::chrono::milliseconds timeout,
+                   Sent what = Sent::kStatement) {
+    // A server that closed the connection while it sat idle (or leased) is
+    // found here, before sending: then nothing was sent.
+    if (!alive() || send() == 0) return not_sent();
+    switch (await(Clock::now() + timeout)) {
+      case Wait::kAnswered:
+        return collect(what);
+      case Wait::kLost:
+        given_up_ = true;
+        return lost(what);
+      case Wait::kTimedOut:
+        break;
     }
-    return collect();
+    // Past the deadline. The cancel request and the wait for the
+    // statement's answer after it share one bound.
+    auto until = Clock::now() + cancel_timeout_;
+    Wait after = Wait::kTimedOut;
+    if (canceller_->send(PQgetCancel(conn_), until)) after = await(until);
+    switch (after) {
+      case Wait::kAnswered:
+        break;
+      case Wait::kLost:
+        given_up_ = true;
+        return lost(what);
+      case Wait::kTimedOut:
+        // The statement may still be running, and may commit: this
+        // connection stays busy with it and is never reused.
+        given_up_ = true;
+        return uncancelled(what);
+    }
+    // The answer says what happened: 57014 if the cancel stopped it (its
+    // implicit transaction rolled back); otherwise it finished before the
+    // cancel landed, and its own outcome stands.
+    auto r = collect(what);
+    if (!r.ok() && r.error().sqlstate == "57014") return timeout_error();
+    return r;
   }
 
   bool prepared(const std::string& name) const { return prepared_.contains(name); }
@@ -161,60 +309,88 @@ class Connection {
   void forget_prepared(const std::string& name) { prepared_.erase(name); }
 
  private:
-  // Keeps the last result; an error in any result wins.
-  Result<Rows> collect() {
+  enum class Wait { kAnswered, kLost, kTimedOut };
+
+  // Reads until the whole answer is here (or the connection is lost, or
+  // `until` passes).
+  Wait await(Clock::time_point until) {
+    while (PQisBusy(conn_) != 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+      if (left.count() <= 0) return Wait::kTimedOut;
+      pollfd pfd{PQsocket(conn_), POLLIN, 0};
+      int ready = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 60'000)));
+      if (ready < 0 && errno != EINTR) return Wait::kLost;
+      if (ready > 0 && PQconsumeInput(conn_) == 0) return Wait::kLost;
+    }
+    return Wait::kAnswered;
+  }
+
+  // The statement was not sent: the connection was lost before, or libpq
+  // refused it.
+  Error not_sent() {
+    if (given_up_) {
+      return {ErrorCode::kUnavailable,
+              "the connection was given up after an earlier failure; the statement was not sent",
+              "08006"};
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      return {ErrorCode::kUnavailable,
+              "lost the connection to the database before the statement was sent", "08006"};
+    }
+    return error_from_result(nullptr, conn_);
+  }
+
+  // Keeps the last result; an error in any result wins, unless the
+  // connection broke before the end of the answer.
+  Result<Rows> collect(Sent what) {
     Rows last;
+    bool succeeded = false;  // a result of the statement itself said OK
+    bool server_failed = false;
     std::optional<Error> failure;
     while (PGresult* res = PQgetResult(conn_)) {
       ExecStatusType st = PQresultStatus(res);
       if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-        if (!failure) failure = error_from_result(res, conn_);
+        if (!failure) {
+          server_failed = PQresultErrorField(res, PG_DIAG_SQLSTATE) != nullptr;
+          failure = error_from_result(res, conn_);
+        }
         PQclear(res);
       } else {
         last = Rows(res);
+        succeeded = true;
       }
     }
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      given_up_ = true;
+      // Only the server's error, before any success, says the statement
+      // failed; a success result can come before the commit (an INSERT's
+      // row arrives before its Sync commits it), and libpq's own error says
+      // only that the connection broke.
+      if (!failure || !server_failed || succeeded) return lost(what);
+    }
     if (failure) return *failure;
-    if (PQstatus(conn_) == CONNECTION_BAD) return error_from_result(nullptr, conn_);
     return last;
   }
 
-  void cancel() {
-    if (PGcancel* c = PQgetCancel(conn_)) {
-      char buf[256];
-      PQcancel(c, buf, sizeof buf);
-      PQfreeCancel(c);
-    }
-  }
-  // Reads what is left of a cancelled query, but never waits longer than a
-  // second: a server that does not answer leaves the connection busy, and
-  // the pool closes busy connections instead of reusing them.
-  void drain() {
-    auto deadline = Clock::now() + std::chrono::seconds(1);
-    while (PQisBusy(conn_) != 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return;
-      pollfd pfd{PQsocket(conn_), POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) return;
-      if (PQconsumeInput(conn_) == 0) return;
-    }
-    while (PGresult* res = PQgetResult(conn_)) PQclear(res);
-  }
-
   pg_conn* conn_;
+  std::shared_ptr<Canceller> canceller_;
+  std::chrono::milliseconds cancel_timeout_;
+  // Lost, or busy with a statement whose cancel was not confirmed: close it.
+  bool given_up_ = false;
   std::unordered_set<std::string> prepared_;
 };
 
 // A new connection, or nullptr when the server cannot be reached. Blocks up
 // to connect_timeout.
-std::unique_ptr<Connection> connect(const PoolSettings& settings) {
+std::unique_ptr<Connection> connect(const PoolSettings& settings,
+                                    const std::shared_ptr<Canceller>& canceller) {
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
   std::string timeout = std::to_string(std::max<long long>(
       1, std::chrono::duration_cast<std::chrono::seconds>(settings.connect_timeout).count()));
   const char* values[] = {settings.url.c_str(), timeout.c_str(), settings.application_name.c_str(),
                           nullptr};
   pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  auto conn = std::make_unique<Connection>(raw);
+  auto conn = std::make_unique<Connection>(raw, canceller, settings.cancel_timeout);
   // PQerrorMessage may echo host names but never the password; still, keep
   // it out of any Error so that no connection detail can reach a client.
   if (PQstatus(raw) != CONNECTION_OK) return nullptr;
@@ -275,7 +451,7 @@ Result<Rows> Lease::execute(const Statement& statement, const Params& params) {
   if (!conn_->prepared(statement.name)) {
     auto prepared = conn_->run(
         [&] { return PQsendPrepare(c, statement.name.c_str(), statement.sql.c_str(), 0, nullptr); },
-        timeout);
+        timeout, Sent::kPrepare);
     if (!prepared.ok()) return prepared.error();
     conn_->mark_prepared(statement.name);
   }
@@ -313,17 +489,23 @@ Result<long long> Lease::copy_in(std::string_view copy_sql,
       return error_from_result(nullptr, c);
     }
   }
+  // Until here nothing is applied: the server commits a COPY only at its end.
   if (PQputCopyEnd(c, nullptr) != 1) return error_from_result(nullptr, c);
   long long rows = 0;
+  bool server_failed = false;
   std::optional<Error> failure;
   while (PGresult* r = PQgetResult(c)) {
     if (PQresultStatus(r) == PGRES_COMMAND_OK) {
       rows = Rows(r).affected();
       continue;  // Rows took ownership
     }
-    if (!failure) failure = error_from_result(r, c);
+    if (!failure) {
+      server_failed = PQresultErrorField(r, PG_DIAG_SQLSTATE) != nullptr;
+      failure = error_from_result(r, c);
+    }
     PQclear(r);
   }
+  if (failure && !server_failed && PQstatus(c) == CONNECTION_BAD) return lost(Sent::kStatement);
   if (failure) return *failure;
   return rows;
 }
@@ -347,8 +529,10 @@ Result<long long> Lease::copy_in(std::string_view copy_sql,
 // so it stays in `pending_` and its results are read and dropped later) and
 // gets kDeadlineExceeded. The statement at the head of the FIFO is the one the
 // server is running (or about to), so when the head's deadline passes the
-// reader cancels it on the server; if the server does not answer the cancel
-// within another query_timeout the lane is given up.
+// reader cancels it on the server. The reader waits for the cancel request
+// at most cancel_timeout (see Canceller) and gives the lane up when it is not
+// confirmed; if the cancelled head is not answered within another
+// query_timeout the lane is given up too.
 //
 // Stray cancels. PQcancel cancels whatever the server runs when the request
 // lands, so a cancel aimed at a head that has just finished hits the
@@ -374,7 +558,8 @@ Result<long long> Lease::copy_in(std::string_view copy_sql,
 // calls does not fail.
 class Pool::Lane {
  public:
-  explicit Lane(const PoolSettings& settings) : settings_(settings) {}
+  Lane(const PoolSettings& settings, std::shared_ptr<Canceller> canceller)
+      : settings_(settings), canceller_(std::move(canceller)) {}
   Lane(const Lane&) = delete;
   Lane& operator=(const Lane&) = delete;
 
@@ -448,7 +633,7 @@ class Pool::Lane {
     std::unique_ptr<Connection> old = std::move(conn_);
     lock.unlock();
     old.reset();
-    auto conn = connect(settings_);
+    auto conn = connect(settings_, canceller_);
     if (conn && (PQsetnonblocking(conn->raw(), 1) != 0 || PQenterPipelineMode(conn->raw()) == 0)) {
       conn.reset();
     }
@@ -548,12 +733,11 @@ class Pool::Lane {
       cancel_deadline_ = now + settings_.query_timeout;
       PGcancel* cancel = PQgetCancel(c);
       lock.unlock();
-      if (cancel != nullptr) {
-        char buf[256];
-        PQcancel(cancel, buf, sizeof buf);
-        PQfreeCancel(cancel);
-      }
+      bool sent = canceller_->send(cancel, now + settings_.cancel_timeout);
       lock.lock();
+      // Unconfirmed, the head may run on for ever: give the lane up rather
+      // than wait another query_timeout for an answer that may not come.
+      if (!sent && !broken_) broken("the database did not confirm a cancel");
       return;
     }
     if (cancelling_ && now >= cancel_deadline_) {
@@ -629,6 +813,7 @@ class Pool::Lane {
   }
 
   const PoolSettings& settings_;
+  const std::shared_ptr<Canceller> canceller_;
   mutable std::mutex mu_;
   std::condition_variable connect_done_;       // connecting_ went false
   std::unique_ptr<Connection> conn_;           // guarded by mu_
@@ -644,11 +829,15 @@ class Pool::Lane {
 
 // ---------------------------------------------------------------- Pool
 
-Pool::Pool(PoolSettings settings) : settings_(std::move(settings)) {
+Pool::Pool(PoolSettings settings)
+    : settings_(std::move(settings)),
+      canceller_(std::make_shared<Canceller>(settings_.max_stuck_cancels)) {
   if (settings_.size == 0) settings_.size = 1;
   // Lanes connect on first use, so a pool that never pipelines opens none.
   std::size_t lanes = std::min(settings_.pipeline_lanes, settings_.size);
-  for (std::size_t i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(settings_));
+  for (std::size_t i = 0; i < lanes; ++i) {
+    lanes_.push_back(std::make_unique<Lane>(settings_, canceller_));
+  }
   capacity_ = settings_.size;
 }
 
@@ -675,7 +864,7 @@ Result<Lease> Pool::acquire() {
   lock.unlock();
 
   // Connect outside the lock: it may take up to connect_timeout.
-  auto conn = connect(settings_);
+  auto conn = connect(settings_, canceller_);
   if (!conn) {
     std::lock_guard relock(mu_);
     --open_;
@@ -687,11 +876,10 @@ Result<Lease> Pool::acquire() {
 
 void Pool::release(std::unique_ptr<Connection> conn) {
   std::lock_guard lock(mu_);
-  if (conn && PQstatus(conn->raw()) == CONNECTION_OK &&
-      PQtransactionStatus(conn->raw()) == PQTRANS_IDLE) {
+  if (conn && conn->reusable()) {
     idle_.push_back(std::move(conn));
   } else {
-    --open_;  // broken or left mid-transaction: close it
+    --open_;  // broken, given up or left mid-transaction: close it
   }
   available_.notify_one();
 }
@@ -722,6 +910,8 @@ std::size_t Pool::pipelined_in_flight() const {
   for (const auto& lane : lanes_) n += lane->in_flight();
   return n;
 }
+
+std::size_t Pool::stuck_cancels() const { return canceller_->stuck(); }
 
 Status Pool::ping() {
   auto r = query("SELECT 1");

@@ -1,6 +1,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,10 +10,19 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
+#include <optional>
+#include <ostream>
 #include <thread>
 
 #include "core/pg_pool.hpp"
+#include "core/tcp_proxy_testing.hpp"
 #include "pg_harness.hpp"
+
+namespace cloudlet {
+// Failures name the code (gtest would print its bytes).
+void PrintTo(ErrorCode code, std::ostream* os) { *os << to_string(code); }
+}  // namespace cloudlet
 
 namespace cloudlet::pg {
 namespace {
@@ -390,6 +401,221 @@ TEST(PgPoolPipeline, AStrayCancelIsNotReportedAsATimeout) {
   lock.release();
   caller.join();
   EXPECT_FALSE(error.has_value()) << error->message;
+}
+
+// ---- what a failure says about the statement: not applied, unknown, or
+// cancelled. A TCP proxy between the pool and the server breaks the
+// connection at the moment each case needs.
+
+using cloudlet::testing::TcpProxy;
+
+// Runs `call` on a thread and gives it `bound` to return; past that, calls
+// `unblock` (so the thread can finish and be joined) and returns nullopt.
+std::optional<Result<Rows>> returns_within(std::chrono::seconds bound,
+                                           const std::function<Result<Rows>()>& call,
+                                           const std::function<void()>& unblock) {
+  std::packaged_task<Result<Rows>()> task(call);
+  auto answer = task.get_future();
+  std::thread thread(std::move(task));
+  bool in_time = answer.wait_for(bound) == std::future_status::ready;
+  if (!in_time) unblock();
+  thread.join();
+  if (!in_time) return std::nullopt;
+  return answer.get();
+}
+
+long long companies_named(Pool& pool, const std::string& name) {
+  auto r = pool.query("SELECT count(*) FROM companies WHERE name = $1", {name});
+  return r.ok() ? r->integer(0, 0).value() : -1;
+}
+
+// Issue: a connection lost after an INSERT was sent was kUnavailable, which
+// tells the caller to retry ("not applied"), and a retry could insert twice.
+TEST(PgPoolOutcome, AStatementSentBeforeTheConnectionWasLostIsUnknown) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(), .size = 1});
+  ASSERT_TRUE(pool.ping().ok());
+
+  proxy.drop_after_client_sends("lost after send");
+  auto r = pool.query("INSERT INTO companies (name) VALUES ('lost after send') RETURNING id");
+  ASSERT_EQ(proxy.drops(), 1);
+  ASSERT_FALSE(r.ok()) << "the answer cannot have come back";
+  EXPECT_EQ(r.error().code, ErrorCode::kUnknown) << r.error().message;
+  EXPECT_EQ(r.error().sqlstate, "08006");
+
+  // A prepared statement (prepared by an earlier call on this connection).
+  Statement insert{"insert_company", "INSERT INTO companies (name) VALUES ($1) RETURNING id"};
+  auto first = pool.execute(insert, {"prepared first"});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  proxy.drop_after_client_sends("lost after execute");
+  auto lost = pool.execute(insert, {"lost after execute"});
+  ASSERT_EQ(proxy.drops(), 2);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnknown) << lost.error().message;
+
+  // The lost connection was not reused.
+  auto after = pool.query("SELECT 1");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+}
+
+// The Prepare before a statement's first use is not the statement: losing
+// the connection then is kUnavailable, and the statement did not run.
+TEST(PgPoolOutcome, AConnectionLostWhilePreparingIsUnavailable) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(), .size = 1});
+  ASSERT_TRUE(pool.ping().ok());
+  Statement insert{"insert_lost_prepare",
+                   "INSERT INTO companies (name) VALUES ($1) RETURNING id -- lost while preparing"};
+  proxy.drop_after_client_sends("lost while preparing");
+  auto r = pool.execute(insert, {"never inserted"});
+  ASSERT_EQ(proxy.drops(), 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().message;
+  EXPECT_EQ(companies_named(pool, "never inserted"), 0);
+}
+
+// A connection found closed before the statement was sent: kUnavailable,
+// and nothing ran. (A Lease, because the pool replaces an idle connection
+// the server closed before handing it out.)
+TEST(PgPoolOutcome, AConnectionLostBeforeSendingIsUnavailable) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(), .size = 1});
+  {
+    auto lease = pool.acquire();
+    ASSERT_TRUE(lease.ok()) << lease.error().message;
+    ASSERT_TRUE(lease->query("SELECT 1").ok());
+    proxy.drop_all();
+    // The close has reached the client's socket.
+    ASSERT_TRUE(eventually([&] {
+      pollfd pfd{PQsocket(lease->raw()), POLLIN, 0};
+      return ::poll(&pfd, 1, 0) > 0;
+    }));
+    auto r = lease->query("INSERT INTO companies (name) VALUES ('never sent') RETURNING id");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().message;
+  }
+  EXPECT_EQ(companies_named(pool, "never sent"), 0);
+}
+
+TEST(PgPoolOutcome, ACancelledStatementIsDeadlineExceededAndThePoolRecovers) {
+  Pool pool({.url = testing::fresh_database(),
+             .size = 1,
+             .query_timeout = std::chrono::milliseconds(200)});
+  auto slow = pool.query("INSERT INTO companies (name) SELECT 'slow' FROM pg_sleep(5)");
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, ErrorCode::kDeadlineExceeded) << slow.error().message;
+  EXPECT_EQ(slow.error().sqlstate, "57014");
+  EXPECT_EQ(companies_named(pool, "slow"), 0) << "a cancelled statement is rolled back";
+}
+
+// Issue: a statement that committed before its cancel landed was reported
+// kDeadlineExceeded ("not applied"). The proxy holds the server's answer
+// back until the cancel was served, so the cancel finds nothing running.
+TEST(PgPoolOutcome, AStatementThatFinishedBeforeItsCancelLandedReturnsItsResult) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(), .size = 1, .query_timeout = milliseconds(1000)});
+  ASSERT_TRUE(pool.ping().ok());
+  proxy.hold_replies();
+  std::thread releaser([&] {
+    (void)eventually([&] { return proxy.cancels_answered() >= 1; });
+    proxy.release_replies();
+  });
+  auto r = pool.query(
+      "INSERT INTO companies (name) VALUES ('committed before the cancel') RETURNING id");
+  releaser.join();
+  EXPECT_EQ(proxy.cancel_requests(), 1) << "the statement was to time out and be cancelled";
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->size(), 1);
+  EXPECT_EQ(companies_named(pool, "committed before the cancel"), 1);
+}
+
+// Issue: PQcancel has no timeout, so a server that took the cancel request
+// and never answered it held the caller past every deadline. The proxy holds
+// cancel requests open: they get no answer until the test lets them go.
+TEST(PgPoolCancel, AnUnansweredCancelDoesNotHoldTheCaller) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(),
+             .size = 1,
+             .query_timeout = milliseconds(300),
+             .cancel_timeout = milliseconds(500)});
+  ASSERT_TRUE(pool.ping().ok());
+  proxy.set_accept(TcpProxy::Accept::kHoldCancels);
+  auto r = returns_within(
+      std::chrono::seconds(20), [&] { return pool.query("SELECT pg_sleep(30)"); },
+      [&] { proxy.release_held_cancels(); });
+  ASSERT_TRUE(r.has_value()) << "the call waited for the cancel's answer";
+  EXPECT_EQ(proxy.cancel_requests(), 1);
+  ASSERT_FALSE(r->ok());
+  // The statement may still run (and, were it a change, commit).
+  EXPECT_EQ(r->error().code, ErrorCode::kUnknown) << r->error().message;
+  EXPECT_EQ(pool.stuck_cancels(), 1u);
+
+  // That connection is given up, not reused: the next call gets a new one.
+  auto after = pool.query("SELECT 1");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  proxy.release_held_cancels();
+  EXPECT_TRUE(eventually([&] { return pool.stuck_cancels() == 0; }));
+}
+
+TEST(PgPoolCancel, StuckCancelsAreCappedAndThenNotTried) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(),
+             .size = 1,
+             .query_timeout = milliseconds(300),
+             .cancel_timeout = milliseconds(300),
+             .max_stuck_cancels = 1});
+  proxy.set_accept(TcpProxy::Accept::kHoldCancels);
+  for (int i = 0; i < 2; ++i) {
+    auto r = returns_within(
+        std::chrono::seconds(20), [&] { return pool.query("SELECT pg_sleep(30)"); },
+        [&] { proxy.release_held_cancels(); });
+    ASSERT_TRUE(r.has_value()) << "call " << i;
+    ASSERT_FALSE(r->ok());
+    EXPECT_EQ(r->error().code, ErrorCode::kUnknown) << r->error().message;
+  }
+  // The second timeout found one helper stuck already and sent no cancel.
+  EXPECT_EQ(proxy.cancel_requests(), 1);
+  EXPECT_EQ(pool.stuck_cancels(), 1u);
+  proxy.release_held_cancels();
+  EXPECT_TRUE(eventually([&] { return pool.stuck_cancels() == 0; }));
+}
+
+// The same for a pipeline lane, whose reader cancels the statement at the
+// head of the lane once its deadline has passed.
+TEST(PgPoolCancel, AnUnansweredCancelDoesNotHoldALane) {
+  TcpProxy proxy(testing::fresh_database());
+  Pool pool({.url = proxy.url(),
+             .size = 1,
+             .query_timeout = milliseconds(300),
+             .cancel_timeout = milliseconds(500),
+             .pipeline_lanes = 1});
+  Statement one{"one", "SELECT 1"};
+  ASSERT_TRUE(pool.execute_pipelined(one).ok());
+  proxy.set_accept(TcpProxy::Accept::kHoldCancels);
+  auto release = [&] { proxy.release_held_cancels(); };
+  auto slow = returns_within(
+      std::chrono::seconds(20),
+      [&] {
+        return pool.execute_pipelined({"sleep", "SELECT pg_sleep(30)"});
+      },
+      release);
+  ASSERT_TRUE(slow.has_value());
+  ASSERT_FALSE(slow->ok());
+  EXPECT_EQ(slow->error().code, ErrorCode::kDeadlineExceeded) << slow->error().message;
+  // The next caller reads the lane, finds the head past its deadline and
+  // cancels it; unconfirmed, the lane is given up.
+  auto next = returns_within(
+      std::chrono::seconds(20), [&] { return pool.execute_pipelined(one); }, release);
+  ASSERT_TRUE(next.has_value()) << "the lane's reader waited for the cancel's answer";
+  EXPECT_EQ(proxy.cancel_requests(), 1);
+  ASSERT_FALSE(next->ok());
+  EXPECT_EQ(next->error().code, ErrorCode::kUnavailable) << next->error().message;
+  EXPECT_NE(next->error().message.find("may or may not have run"), std::string::npos);
+  // The lane reconnects.
+  auto after = pool.execute_pipelined(one);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  release();
+  EXPECT_TRUE(eventually([&] { return pool.stuck_cancels() == 0; }));
 }
 
 // Runs last in this binary (stops the shared cluster for a moment).
