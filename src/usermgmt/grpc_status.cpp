@@ -46,6 +46,13 @@ grpc::Status to_grpc_status(const Error& error) {
       // the rename): in both cases the caller must not assume either outcome.
       return {grpc::StatusCode::DEADLINE_EXCEEDED,
               "the store did not confirm the call in time; read before retrying a change"};
+    case ErrorCode::kUnknown:
+      // The connection to the store was lost after the change was sent: it
+      // may or may not have been applied. UNKNOWN is not retried by gRPC's
+      // default policy, unlike UNAVAILABLE, which would duplicate the write.
+      return {grpc::StatusCode::UNKNOWN,
+              "the outcome is unknown: the store may or may not have applied the call; read "
+              "before retrying a change"};
     case ErrorCode::kAborted:
       // A serialization conflict inside the store: the caller may simply retry.
       return {grpc::StatusCode::ABORTED, "concurrent update conflict; retry"};
@@ -103,6 +110,12 @@ Error from_grpc_status(const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::CANCELLED:
       code = ErrorCode::kCancelled;
+      break;
+    case grpc::StatusCode::UNKNOWN:
+      // What our server says when a change may or may not have been applied
+      // (and what gRPC says when a call broke off with no status): the
+      // caller must read before retrying, as for kUnknown.
+      code = ErrorCode::kUnknown;
       break;
     case grpc::StatusCode::INVALID_ARGUMENT:
       code = ErrorCode::kInvalidArgument;

@@ -3,6 +3,12 @@
 // identity column, so they are unique across any number of servers. While
 // the database is down the pool fails fast with kUnavailable and reconnects
 // by itself once it is back; nothing here needs to retry.
+//
+// A connection lost after a statement was sent is kUnknown from the pool:
+// a create or delete may or may not have been applied, and the client must
+// read before retrying it (gRPC UNKNOWN, which gRPC does not retry by
+// itself; UNAVAILABLE would be retried and could create a second user). A
+// read has nothing to duplicate, so for reads it is kUnavailable: retry.
 #include "core/pg_pool.hpp"
 #include "usermgmt/store.hpp"
 
@@ -37,6 +43,12 @@ std::string like_prefix(std::string_view prefix) {
   return out;
 }
 
+// A read's error: an unknown outcome is only "unavailable" for a read.
+Error read_error(Error e) {
+  if (e.code == ErrorCode::kUnknown) e.code = ErrorCode::kUnavailable;
+  return e;
+}
+
 Result<User> read_user(const pg::Rows& rows, int row) {
   auto id = rows.integer(row, 0);
   if (!id.ok()) return id.error();
@@ -58,7 +70,11 @@ class PgStore final : public Store {
     return User{static_cast<std::int32_t>(*id), user.name(), user.age()};
   }
 
-  Result<User> get(std::int32_t id) override { return one(kGet, id); }
+  Result<User> get(std::int32_t id) override {
+    auto user = one(kGet, id);
+    if (!user.ok()) return read_error(user.error());
+    return user;
+  }
   Result<User> remove(std::int32_t id) override { return one(kDelete, id); }
 
   Result<std::vector<User>> list(const UserQuery& query) override {
@@ -74,7 +90,7 @@ class PgStore final : public Store {
     params[3] = std::to_string(query.after_id);
     if (query.limit != 0) params[4] = std::to_string(query.limit);
     auto rows = pool_->execute(kList, params);
-    if (!rows.ok()) return rows.error();
+    if (!rows.ok()) return read_error(rows.error());
     std::vector<User> out;
     out.reserve(static_cast<std::size_t>(rows->size()));
     for (int i = 0; i < rows->size(); ++i) {

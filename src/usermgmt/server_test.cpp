@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "usermgmt/client.hpp"
+#include "usermgmt/grpc_status.hpp"
 
 namespace cloudlet::usermgmt {
 namespace {
@@ -105,6 +106,18 @@ TEST(Client, AnUnreachableServerIsUnavailable) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(r.error().message, ::testing::StartsWith("UNAVAILABLE: "));
+}
+
+// UNKNOWN means "may or may not have been applied" both ways: a client
+// that mapped it to kInternal could not tell it from a bug.
+TEST(GrpcStatus, UnknownOutcomeIsUnknownBothWays) {
+  grpc::Status status = to_grpc_status(
+      Error{ErrorCode::kUnknown, "lost the connection to the database after ...", "08006"});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("database")));
+  Error back = from_grpc_status(status);
+  EXPECT_EQ(back.code, ErrorCode::kUnknown);
+  EXPECT_THAT(back.message, ::testing::StartsWith("UNKNOWN: "));
 }
 
 }  // namespace

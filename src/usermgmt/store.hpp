@@ -11,6 +11,9 @@
 // - kUnavailable when the backing storage is down or full (database lost,
 //   disk full); the write was then not acknowledged and is not applied.
 //   Nothing acknowledged is ever lost.
+// - kUnknown (postgres) when a create or remove may or may not have been
+//   applied: the connection was lost after it was sent. Read before
+//   retrying. Reads never return it (they return kUnavailable instead).
 // - Thread-safe; calls may block (fsync, libpq), so call them from gRPC's
 //   sync handler threads or another worker pool, never from an event loop.
 #pragma once
