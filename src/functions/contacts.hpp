@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +70,17 @@ struct ListQuery {
 
 inline constexpr std::int32_t kMaxPageSize = 1000;
 
+// The seed's two unpaged lists (contacts_get_by_company_id,
+// contacts_get_by_dynamic_filter) answer at most this many contacts; when
+// more match, the handlers refuse with 400 ERROR_RESULT_TOO_LARGE and name the
+// paged alternatives. A company can have hundreds of thousands of contacts,
+// and loading them all made each such request cost gigabytes.
+inline constexpr std::int32_t kMaxSeedListRows = 10'000;
+// ...and at most this many bytes of response body: AWS Lambda's limit for a
+// synchronous response (6 MB = 6,291,456 bytes), so that what works here also
+// works on Lambda. 10,000 contacts with 255-character names would be ~9 MB.
+inline constexpr std::size_t kMaxSeedResponseBytes = 6 * 1024 * 1024;
+
 // Where the handlers' data lives.
 //
 // Errors (cloudlet::Error codes), which every implementation must keep to,
@@ -77,8 +89,16 @@ inline constexpr std::int32_t kMaxPageSize = 1000;
 //   kInvalidArgument     the store refused a value; `message` is client-safe and
 //                        starts with the field's name ("email: ...")
 //   kFailedPrecondition  the company_id does not exist (insert/update)
-//   kUnavailable, kResourceExhausted, kDeadlineExceeded
-//                        the store cannot be reached or is overloaded now
+//   kUnavailable, kResourceExhausted
+//                        the store cannot be reached or is overloaded now, and
+//                        the call changed nothing: retrying later is safe
+//   kDeadlineExceeded    the call took too long and was cancelled; a write was
+//                        rolled back, so retrying later is safe
+//   kUnknown             (insert/update/remove only) the write may or may not
+//                        have been applied, e.g. the connection was lost after
+//                        it was sent: the caller must read before retrying. A
+//                        read never returns it (a lost read changed nothing:
+//                        that is kUnavailable)
 //   anything else        a bug or an unexpected failure
 // Implementations are thread-safe: the gateway calls handlers concurrently.
 // Calls may block (network I/O): run them off the I/O threads.
@@ -89,14 +109,20 @@ class ContactsRepository {
   // The created row, with its id and created_at.
   virtual Result<Contact> insert(const ContactFields& fields) = 0;
   virtual Result<Contact> get(std::int32_t id) = 0;
-  // Ordered by id (the seed's order); empty when the company has none.
-  virtual Result<std::vector<Contact>> by_company(std::int32_t company_id) = 0;
+  // The first `max_rows` (>= 1) contacts of the company ordered by id (the
+  // seed's order); empty when the company has none. Never holds more than
+  // max_rows rows, however many match: ask for one more than you will show to
+  // learn whether there were more.
+  virtual Result<std::vector<Contact>> by_company(std::int32_t company_id,
+                                                  std::int32_t max_rows) = 0;
   // The row as updated.
   virtual Result<Contact> update(std::int32_t id, const ContactFields& fields) = 0;
   // The row as it was.
   virtual Result<Contact> remove(std::int32_t id) = 0;
-  // Ordered by (created_at, id).
-  virtual Result<std::vector<Contact>> filter(const ContactFilter& filter) = 0;
+  // The first `max_rows` (>= 1) matches ordered by (created_at, id); as
+  // by_company, never more than max_rows rows.
+  virtual Result<std::vector<Contact>> filter(const ContactFilter& filter,
+                                              std::int32_t max_rows) = 0;
   // One OFFSET page of filter(); page_number >= 1, page_size 1..kMaxPageSize.
   virtual Result<std::vector<Contact>> page(const ContactFilter& filter, std::int32_t page_number,
                                             std::int32_t page_size) = 0;

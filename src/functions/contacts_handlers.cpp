@@ -297,8 +297,18 @@ std::string client_safe_invalid(const Error& e) {
   return "invalid input";
 }
 
-enum class Outcome { kNotFound, kInvalid, kUnknownCompany, kUnavailable, kInternal };
+enum class Outcome {
+  kNotFound,
+  kInvalid,
+  kUnknownCompany,
+  kUnavailable,
+  kOutcomeUnknown,
+  kInternal
+};
 
+// What the client should do next decides the status (contacts.hpp lists the
+// codes). 503 says "retry later", so it is only for failures that changed
+// nothing.
 Outcome classify(const Error& e) {
   switch (e.code) {
     case ErrorCode::kNotFound:
@@ -309,12 +319,26 @@ Outcome classify(const Error& e) {
       return Outcome::kUnknownCompany;
     case ErrorCode::kUnavailable:
     case ErrorCode::kResourceExhausted:
-    case ErrorCode::kDeadlineExceeded:
       return Outcome::kUnavailable;
+    case ErrorCode::kDeadlineExceeded:
+      // Safe to retry for writes too: writes run through pg::Pool::execute(),
+      // whose kDeadlineExceeded means the server cancelled the statement
+      // (57014) and so rolled it back. A timeout whose outcome the pool cannot
+      // know (the connection went quiet after the statement was sent) is
+      // kUnknown, below.
+      return Outcome::kUnavailable;
+    case ErrorCode::kUnknown:
+      // A write that may or may not have been applied: "retry later" could
+      // insert a contact twice, so the client is told to read first.
+      return Outcome::kOutcomeUnknown;
     default:
       return Outcome::kInternal;
   }
 }
+
+constexpr std::string_view kOutcomeUnknownText =
+    "the change may or may not have been applied (the database did not confirm it); "
+    "read the contact before retrying";
 
 ProxyResponse seed_error(const Error& e) {
   switch (classify(e)) {
@@ -328,6 +352,8 @@ ProxyResponse seed_error(const Error& e) {
     case Outcome::kUnavailable:
       return seed_response(503, "ERROR_DATABASE_UNAVAILABLE",
                            "the database is unavailable; retry later", nullptr, nullptr);
+    case Outcome::kOutcomeUnknown:
+      return seed_response(500, "ERROR_OUTCOME_UNKNOWN", kOutcomeUnknownText, nullptr, nullptr);
     case Outcome::kInternal:
       break;
   }
@@ -339,12 +365,95 @@ ProxyResponse seed_one(Result<Contact> r, int status = 200) {
   return seed_response(status, "RECORD_OK", "", &*r, nullptr);
 }
 
+// ------------------------------------------------------------ bounded lists
+//
+// The seed's unpaged lists (by company, dynamic filter) ask the repository
+// for kMaxSeedListRows + 1 rows, so that memory per request is bounded however
+// many rows match, and refuse when that extra row comes back. The body is
+// built row by row against kMaxSeedResponseBytes and refused as soon as it
+// would not fit, without first building the whole JSON tree.
+
+// Bytes `s` takes inside a JSON string: the body of a Lambda proxy response
+// travels as one ("body":"{\"status_code\":...}"), and the 6 MB limit
+// counts the whole proxy response.
+std::size_t json_string_bytes(std::string_view s) {
+  std::size_t n = s.size();
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      n += 1;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      n += 5;  // \u00XX at most
+    }
+  }
+  return n;
+}
+
+// The rest of a proxy response around the body: statusCode, headers.
+constexpr std::size_t kProxyEnvelopeAllowance = 1024;
+
+// The 200 seed envelope of `rows` when it fits in kMaxSeedResponseBytes (as
+// a Lambda proxy response), else nullopt.
+std::optional<std::string> bounded_seed_list_body(const std::vector<Contact>& rows) {
+  json::object head;
+  head["status_code"] = 200;
+  head["status_message"] = "RECORD_OK";
+  head["status_error"] = "";
+  head["contact"] = nullptr;
+  std::string body = json::serialize(head);
+  body.pop_back();  // the closing '}': contacts_list follows, as in seed_response
+  body += ",\"contacts_list\":[";
+  std::size_t bytes = kProxyEnvelopeAllowance + json_string_bytes(body) + 2;  // + "]}"
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::string one = json::serialize(contact_json(rows[i]));
+    bytes += json_string_bytes(one) + (i > 0 ? 1 : 0);
+    if (bytes > kMaxSeedResponseBytes) return std::nullopt;
+    if (i > 0) body += ',';
+    body += one;
+  }
+  body += "]}";
+  return body;
+}
+
+// `paged` names where to page instead, for status_error.
+ProxyResponse seed_bounded_list(Result<std::vector<Contact>> r, std::string_view paged) {
+  if (!r.ok()) return seed_error(r.error());
+  // The seed answers an empty list as "not found".
+  if (r->empty()) return seed_response(404, "RECORD_NOT_FOUND", "", nullptr, nullptr);
+  // 400, not 413 (which is about request bodies) or 5xx (nothing failed, and
+  // a retry would fail the same way): the request must change.
+  if (r->size() > static_cast<std::size_t>(kMaxSeedListRows)) {
+    return seed_response(400, "ERROR_RESULT_TOO_LARGE",
+                         "more than " + std::to_string(kMaxSeedListRows) + " contacts match; use " +
+                             std::string(paged),
+                         nullptr, nullptr);
+  }
+  auto body = bounded_seed_list_body(*r);
+  if (!body) {
+    return seed_response(400, "ERROR_RESULT_TOO_LARGE",
+                         "the matching contacts exceed the response limit of " +
+                             std::to_string(kMaxSeedResponseBytes) + " bytes; use " +
+                             std::string(paged),
+                         nullptr, nullptr);
+  }
+  ProxyResponse out;
+  out.status_code = 200;
+  out.headers["content-type"] = "application/json";
+  out.body = std::move(*body);
+  return out;
+}
+
 ProxyResponse seed_list(Result<std::vector<Contact>> r) {
   if (!r.ok()) return seed_error(r.error());
   // The seed answers an empty list as "not found".
   if (r->empty()) return seed_response(404, "RECORD_NOT_FOUND", "", nullptr, nullptr);
   return seed_response(200, "RECORD_OK", "", nullptr, &*r);
 }
+
+// One more than a list may show, to learn that there were more.
+constexpr std::int32_t kSeedListFetch = kMaxSeedListRows + 1;
+constexpr std::string_view kPagedByCompany = "GET /companies/{id}/contacts (cursor paging)";
+constexpr std::string_view kPagedFilter =
+    "contacts_get_by_pagination, or GET /contacts?search=...&cursor= (cursor paging)";
 
 // A handler must not throw (bad_alloc, a library bug): the transport would
 // have nothing to send. Whatever escapes becomes a bare 500.
@@ -408,8 +517,9 @@ ProxyResponse contacts_get_by_contact_id(const ProxyEvent& event, ContactsReposi
 }
 
 ProxyResponse contacts_get_by_company_id(const ProxyEvent& event, ContactsRepository& repo) {
-  return seed_handler(event, parse_company_id,
-                      [&](std::int32_t id) { return seed_list(repo.by_company(id)); });
+  return seed_handler(event, parse_company_id, [&](std::int32_t id) {
+    return seed_bounded_list(repo.by_company(id, kSeedListFetch), kPagedByCompany);
+  });
 }
 
 ProxyResponse contacts_update_by_contact_id(const ProxyEvent& event, ContactsRepository& repo) {
@@ -423,8 +533,9 @@ ProxyResponse contacts_delete_by_contact_id(const ProxyEvent& event, ContactsRep
 }
 
 ProxyResponse contacts_get_by_dynamic_filter(const ProxyEvent& event, ContactsRepository& repo) {
-  return seed_handler(event, parse_filter,
-                      [&](const ContactFilter& f) { return seed_list(repo.filter(f)); });
+  return seed_handler(event, parse_filter, [&](const ContactFilter& f) {
+    return seed_bounded_list(repo.filter(f, kSeedListFetch), kPagedFilter);
+  });
 }
 
 ProxyResponse contacts_get_by_pagination(const ProxyEvent& event, ContactsRepository& repo) {
@@ -456,6 +567,8 @@ ProxyResponse api_error(const Error& e) {
       return message(409, "company_id: no such company");
     case Outcome::kUnavailable:
       return message(503, "Service Unavailable");
+    case Outcome::kOutcomeUnknown:
+      return message(500, "The outcome is unknown: " + std::string(kOutcomeUnknownText));
     case Outcome::kInternal:
       break;
   }

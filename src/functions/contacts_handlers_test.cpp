@@ -37,6 +37,21 @@ class FakeRepository final : public ContactsRepository {
   // Every later call fails with this error (a database that went away).
   void fail_with(Error e) { failure_ = std::move(e); }
 
+  // `n` more contacts of `company_id`, created after every other row, with
+  // names of `name_chars` characters (255 is the longest the API accepts) and
+  // an email of `email_chars` (254 at most).
+  void add_contacts(std::int32_t company_id, int n, std::size_t name_chars = 8,
+                    std::size_t email_chars = 12) {
+    std::lock_guard lock(mu_);
+    const std::string name(name_chars, 'n');
+    const std::string email = std::string(email_chars - 2, 'e') + "@x";
+    for (int i = 0; i < n; ++i) {
+      rows_.push_back({next_id_, company_id, name, name, email,
+                       at("2030-01-01T00:00:00Z") + microseconds{next_id_}});
+      ++next_id_;
+    }
+  }
+
   Result<Contact> insert(const ContactFields& f) override {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
@@ -56,12 +71,16 @@ class FakeRepository final : public ContactsRepository {
     }
     return Error::not_found("no such contact");
   }
-  Result<std::vector<Contact>> by_company(std::int32_t company_id) override {
+  Result<std::vector<Contact>> by_company(std::int32_t company_id, std::int32_t max_rows) override {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
+    last_max_rows_ = max_rows;
     std::vector<Contact> out;
     for (const Contact& c : rows_) {
       if (c.company_id == company_id) out.push_back(c);
+    }
+    if (out.size() > static_cast<std::size_t>(max_rows)) {
+      out.resize(static_cast<std::size_t>(max_rows));
     }
     return out;
   }
@@ -90,10 +109,15 @@ class FakeRepository final : public ContactsRepository {
     rows_.erase(it);
     return was;
   }
-  Result<std::vector<Contact>> filter(const ContactFilter& f) override {
+  Result<std::vector<Contact>> filter(const ContactFilter& f, std::int32_t max_rows) override {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
-    return matching(f, std::nullopt);
+    last_max_rows_ = max_rows;
+    std::vector<Contact> out = matching(f, std::nullopt);
+    if (out.size() > static_cast<std::size_t>(max_rows)) {
+      out.resize(static_cast<std::size_t>(max_rows));
+    }
+    return out;
   }
   Result<std::vector<Contact>> page(const ContactFilter& f, std::int32_t number,
                                     std::int32_t size) override {
@@ -128,6 +152,7 @@ class FakeRepository final : public ContactsRepository {
   }
 
   std::optional<ListQuery> last_list_;
+  std::optional<std::int32_t> last_max_rows_;  // of by_company / filter
 
  private:
   std::vector<Contact> matching(const ContactFilter& f, std::optional<std::int32_t> company) {
@@ -500,6 +525,110 @@ TEST_F(SeedHandlers, RepositoryInvalidArgumentReachesTheClientOnlyWhenItNamesAFi
   expect_no_internals(r);
 }
 
+// Lists of the seed's unpaged functions are bounded: a company with 300,000
+// contacts must not make one request load them all.
+constexpr std::size_t kRowLimit = 10000;             // kMaxSeedListRows
+constexpr std::size_t kByteLimit = 6 * 1024 * 1024;  // Lambda's synchronous response limit
+static_assert(kRowLimit == kMaxSeedListRows && kByteLimit == kMaxSeedResponseBytes);
+
+constexpr std::string_view kByCompanyPaged = "GET /companies/{id}/contacts";
+constexpr std::string_view kFilterPaged = "contacts_get_by_pagination, or GET /contacts?search=";
+
+void expect_too_large(const json::object& o, std::string_view paged_alternative) {
+  EXPECT_EQ(o.at("status_message"), "ERROR_RESULT_TOO_LARGE");
+  std::string error(o.at("status_error").as_string());
+  EXPECT_NE(error.find(paged_alternative), std::string::npos) << error;
+  EXPECT_TRUE(o.at("contact").is_null());
+  EXPECT_TRUE(o.at("contacts_list").as_array().empty());
+}
+
+TEST_F(SeedHandlers, ByCompanyAboveTheRowLimitIs400NamingThePagedAlternative) {
+  repo_->add_contacts(2, static_cast<int>(kRowLimit));  // + the seed's contact 2
+  json::object o = call("contacts_get_by_company_id", R"({"company_id":2})", 400);
+  expect_too_large(o, kByCompanyPaged);
+  EXPECT_NE(std::string(o["status_error"].as_string()).find("more than 10000 contacts"),
+            std::string::npos);
+  // The repository was asked for one row more than may be shown, never for all.
+  EXPECT_EQ(repo_->last_max_rows_, static_cast<std::int32_t>(kRowLimit) + 1);
+}
+
+TEST_F(SeedHandlers, ByCompanyAtTheRowLimitIs200WithEveryRow) {
+  repo_->add_contacts(2, static_cast<int>(kRowLimit) - 1);
+  json::object o = call("contacts_get_by_company_id", R"({"company_id":2})", 200);
+  EXPECT_EQ(o["contacts_list"].as_array().size(), kRowLimit);
+  EXPECT_EQ(o["contacts_list"].as_array().front().as_object()["id"].as_int64(), 2);
+}
+
+TEST_F(SeedHandlers, DynamicFilterAboveTheRowLimitIs400NamingThePagedAlternative) {
+  repo_->add_contacts(1, static_cast<int>(kRowLimit) - 2);  // + 3 seed rows = limit + 1
+  json::object o = call("contacts_get_by_dynamic_filter", R"({"id":0,"search_text":""})", 400);
+  expect_too_large(o, kFilterPaged);
+  EXPECT_EQ(repo_->last_max_rows_, static_cast<std::int32_t>(kRowLimit) + 1);
+}
+
+TEST_F(SeedHandlers, DynamicFilterAtTheRowLimitIs200WithEveryRow) {
+  repo_->add_contacts(1, static_cast<int>(kRowLimit) - 3);
+  json::object o = call("contacts_get_by_dynamic_filter", R"({"id":0,"search_text":""})", 200);
+  EXPECT_EQ(o["contacts_list"].as_array().size(), kRowLimit);
+}
+
+TEST_F(SeedHandlers, ListsAboveTheByteLimitAre400EvenUnderTheRowLimit) {
+  // Names of 255 characters make a contact ~890 bytes of JSON: 8,000 of them
+  // are under the row limit and over 6 MiB.
+  repo_->add_contacts(2, 8000, 255, 254);
+  json::object o = call("contacts_get_by_company_id", R"({"company_id":2})", 400);
+  expect_too_large(o, kByCompanyPaged);
+  EXPECT_NE(std::string(o["status_error"].as_string()).find("6291456 bytes"), std::string::npos);
+  o = call("contacts_get_by_dynamic_filter", R"({"search_text":"google"})", 400);
+  expect_too_large(o, kFilterPaged);
+}
+
+TEST_F(SeedHandlers, ListsUnderTheByteLimitAreAnsweredWhole) {
+  repo_->add_contacts(2, 6000, 255, 254);
+  ProxyResponse r = fns_.at("contacts_get_by_company_id")(
+      seed_event("contacts_get_by_company_id", R"({"company_id":2})"));
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_GT(r.body.size(), 5'000'000u);
+  EXPECT_LE(r.body.size(), kByteLimit);
+  EXPECT_EQ(body_of(r)["contacts_list"].as_array().size(), 6001u);
+}
+
+// A change whose outcome is unknown (the connection was lost after the
+// statement was sent) must not be answered "retry later": a retried insert
+// could create the contact twice.
+TEST_F(SeedHandlers, UnknownOutcomeOfAWriteIs500ReadBeforeRetrying) {
+  repo_->fail_with(Error{ErrorCode::kUnknown,
+                         "connection lost after send: host=db password=hunter2 SELECT", "08006"});
+  for (const SeedCall& c : {kEveryFunction[0], kEveryFunction[3], kEveryFunction[4]}) {
+    ProxyResponse r = fns_.at(c.function)(seed_event(c.function, c.body));
+    EXPECT_EQ(r.status_code, 500) << c.function;
+    json::object o = body_of(r);
+    EXPECT_EQ(o["status_message"], "ERROR_OUTCOME_UNKNOWN") << c.function;
+    std::string error(o["status_error"].as_string());
+    EXPECT_NE(error.find("may or may not have been applied"), std::string::npos) << error;
+    EXPECT_NE(error.find("before retrying"), std::string::npos) << error;
+    expect_no_internals(r);
+  }
+}
+
+TEST_F(SeedHandlers, UnavailableReadsAndCancelledWritesAre503RetryLater) {
+  // kUnavailable from a read: nothing was changed, so retrying is safe.
+  repo_->fail_with(kLost);
+  for (const SeedCall& c :
+       {kEveryFunction[1], kEveryFunction[2], kEveryFunction[5], kEveryFunction[6]}) {
+    ProxyResponse r = fns_.at(c.function)(seed_event(c.function, c.body));
+    EXPECT_EQ(r.status_code, 503) << c.function;
+    EXPECT_EQ(body_of(r)["status_message"], "ERROR_DATABASE_UNAVAILABLE");
+  }
+  // kDeadlineExceeded: the pool cancelled the statement and it rolled back.
+  repo_->fail_with(Error{ErrorCode::kDeadlineExceeded, "canceling statement", "57014"});
+  for (const SeedCall& c : {kEveryFunction[0], kEveryFunction[3], kEveryFunction[4]}) {
+    ProxyResponse r = fns_.at(c.function)(seed_event(c.function, c.body));
+    EXPECT_EQ(r.status_code, 503) << c.function;
+    EXPECT_EQ(body_of(r)["status_message"], "ERROR_DATABASE_UNAVAILABLE");
+  }
+}
+
 // ------------------------------------------------------------ resource API
 
 class ResourceApi : public ::testing::Test {
@@ -627,6 +756,20 @@ TEST_F(ResourceApi, NonCanonicalPageNumbersAre400) {
                 .as_array()
                 .size(),
             3u);
+}
+
+TEST_F(ResourceApi, UnknownOutcomeOfAWriteIs500ReadBeforeRetrying) {
+  repo_->fail_with(Error{ErrorCode::kUnknown, "connection lost: password=hunter2", "08006"});
+  for (ProxyEvent e :
+       {api_event("POST", "/contacts", {}, kLeBron), api_event("PUT", "/contacts/1", {}, kLeBron),
+        api_event("DELETE", "/contacts/1")}) {
+    ProxyResponse r = api_(e);
+    EXPECT_EQ(r.status_code, 500) << e.request_context.http_method;
+    std::string text(body_of(r)["message"].as_string());
+    EXPECT_TRUE(text.starts_with("The outcome is unknown: ")) << text;
+    EXPECT_NE(text.find("before retrying"), std::string::npos) << text;
+    expect_no_internals(r);
+  }
 }
 
 TEST_F(ResourceApi, ListPagesByNumberAndByCursor) {

@@ -4,6 +4,7 @@
 // costs what the first one does), and the seed's example calls end to end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 
@@ -82,7 +83,7 @@ TEST_F(PgContacts, MissingRowsAreNotFound) {
   EXPECT_EQ(repo_->get(99).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(repo_->update(99, kLeBron).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(repo_->remove(99).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(repo_->by_company(42)->empty());
+  EXPECT_TRUE(repo_->by_company(42, 10)->empty());
 }
 
 TEST_F(PgContacts, UnknownCompanyIsFailedPrecondition) {
@@ -118,13 +119,72 @@ TEST_F(PgContacts, UpdateAndDeleteReturnTheRowAsUpdatedAndAsItWas) {
 
 TEST_F(PgContacts, FilterPageAndByCompany) {
   ASSERT_TRUE(repo_->insert(kLeBron).ok());
-  EXPECT_EQ(ids(repo_->by_company(1).value()), (Ids{1, 4}));
-  EXPECT_EQ(ids(repo_->filter({0, "amazon", {}, {}}).value()), (Ids{1, 4}));
-  EXPECT_EQ(
-      ids(repo_->filter({0, "", at("2022-09-21T10:00:00Z"), at("2022-09-27T09:30:00Z")}).value()),
-      (Ids{2}));
+  EXPECT_EQ(ids(repo_->by_company(1, 10).value()), (Ids{1, 4}));
+  EXPECT_EQ(ids(repo_->filter({0, "amazon", {}, {}}, 10).value()), (Ids{1, 4}));
+  EXPECT_EQ(ids(repo_->filter({0, "", at("2022-09-21T10:00:00Z"), at("2022-09-27T09:30:00Z")}, 10)
+                    .value()),
+            (Ids{2}));
   EXPECT_EQ(ids(repo_->page({0, "", {}, {}}, 2, 2).value()), (Ids{3, 4}));
-  EXPECT_TRUE(repo_->filter({0, "%", {}, {}})->empty());  // literal, not a wildcard
+  EXPECT_TRUE(repo_->filter({0, "%", {}, {}}, 10)->empty());  // literal, not a wildcard
+}
+
+// The row limit is in the SQL: from a company (or a filter) with more rows
+// the repository gets the first max_rows of the seed's order, not all of them.
+TEST_F(PgContacts, ByCompanyAndFilterReturnAtMostMaxRowsInOrder) {
+  // 50 contacts of company 2 whose created_at runs against their ids (the
+  // last inserted is the oldest), in pairs sharing a created_at.
+  sql("INSERT INTO contacts (company_id, first_name, last_name, email, created_at) "
+      "SELECT 2, 'F' || g, 'L' || g, 'e' || g || '@x.org', "
+      "timestamptz '2024-01-01 00:00:00+00' - (g / 2) * interval '1 second' "
+      "FROM generate_series(1, 50) g");
+  auto all = repo_->by_company(2, 1000);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 51u);  // + the seed's contact 2
+  auto first = repo_->by_company(2, 10);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(ids(*first), ids({all->begin(), all->begin() + 10}));
+  EXPECT_TRUE(std::is_sorted(first->begin(), first->end(),
+                             [](const Contact& a, const Contact& b) { return a.id < b.id; }));
+  EXPECT_EQ(first->front().id, 2);
+
+  const ContactFilter google{0, "google", {}, {}};  // company 2's name
+  auto matches = repo_->filter(google, 1000);
+  ASSERT_TRUE(matches.ok()) << matches.error().message;
+  ASSERT_EQ(matches->size(), 51u);
+  auto head = repo_->filter(google, 10);
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  ASSERT_EQ(head->size(), 10u);
+  EXPECT_EQ(ids(*head), ids({matches->begin(), matches->begin() + 10}));
+  // (created_at, id) order: the seed's contact 2 (2022), then the new rows
+  // newest-inserted first, ties by id.
+  for (std::size_t i = 1; i < head->size(); ++i) {
+    EXPECT_LT(std::pair((*head)[i - 1].created_at, (*head)[i - 1].id),
+              std::pair((*head)[i].created_at, (*head)[i].id));
+  }
+  EXPECT_EQ(head->at(0).id, 2);
+  EXPECT_EQ(head->at(1).first_name, "F50");
+  EXPECT_EQ(head->at(2).first_name, "F48");
+  EXPECT_EQ(head->at(3).first_name, "F49");
+  EXPECT_EQ(repo_->filter({}, 1)->size(), 1u);
+  EXPECT_EQ(repo_->by_company(2, 1)->size(), 1u);
+}
+
+TEST_F(PgContacts, SeedListsAboveTheRowLimitAre400ThroughTheHandlers) {
+  sql("INSERT INTO contacts (company_id, first_name, last_name, email) "
+      "SELECT 3, 'F' || g, 'L' || g, 'e' || g || '@x.org' "
+      "FROM generate_series(1, $1::int) g",
+      {std::to_string(kMaxSeedListRows)});  // + the seed's contact 3
+  ProxyResponse r = seed("contacts_get_by_company_id", R"({"company_id":3})");
+  EXPECT_EQ(r.status_code, 400);
+  EXPECT_EQ(body(r)["status_message"], "ERROR_RESULT_TOO_LARGE");
+  r = seed("contacts_get_by_dynamic_filter", R"({"search_text":"microsoft"})");
+  EXPECT_EQ(r.status_code, 400);
+  EXPECT_EQ(body(r)["status_message"], "ERROR_RESULT_TOO_LARGE");
+  // One fewer is answered whole.
+  sql("DELETE FROM contacts WHERE id = 3");
+  r = seed("contacts_get_by_company_id", R"({"company_id":3})");
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_EQ(body(r)["contacts_list"].as_array().size(), static_cast<std::size_t>(kMaxSeedListRows));
 }
 
 TEST_F(PgContacts, SeedExampleCallsThroughTheHandlers) {
@@ -170,7 +230,7 @@ TEST_F(PgContacts, KeysetPagingWalksEveryRowOnceInOrder) {
       "SELECT 1 + g % 2, 'F' || g, 'L' || g, 'e' || g || '@x.org', "
       "timestamptz '2023-01-01 00:00:00+00' + (g / 2) * interval '1.5 second' "
       "FROM generate_series(1, 25) g");
-  std::vector<std::int32_t> expected = ids(repo_->filter({}).value());
+  std::vector<std::int32_t> expected = ids(repo_->filter({}, 100).value());
   ASSERT_EQ(expected.size(), 28u);
 
   std::vector<std::int32_t> seen;

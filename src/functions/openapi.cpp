@@ -118,10 +118,10 @@ constexpr const char* kDocument = R"json({
     },
     "/contacts_insert": {"post": {"operationId": "seedInsert", "summary": "Seed route (ANY method): insert", "requestBody": {"$ref": "#/components/requestBodies/SeedInsert"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
     "/contacts_get_by_contact_id": {"post": {"operationId": "seedGetByContactId", "summary": "Seed route (ANY method): get by contact id", "requestBody": {"$ref": "#/components/requestBodies/SeedId"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
-    "/contacts_get_by_company_id": {"post": {"operationId": "seedGetByCompanyId", "summary": "Seed route (ANY method): contacts of a company, by id", "requestBody": {"$ref": "#/components/requestBodies/SeedCompanyId"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
+    "/contacts_get_by_company_id": {"post": {"operationId": "seedGetByCompanyId", "summary": "Seed route (ANY method): contacts of a company, by id", "description": "At most 10000 contacts and 6291456 bytes; above that 400 ERROR_RESULT_TOO_LARGE: page with GET /companies/{id}/contacts.", "requestBody": {"$ref": "#/components/requestBodies/SeedCompanyId"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
     "/contacts_update_by_contact_id": {"post": {"operationId": "seedUpdate", "summary": "Seed route (ANY method): update", "requestBody": {"$ref": "#/components/requestBodies/SeedUpdate"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
     "/contacts_delete_by_contact_id": {"post": {"operationId": "seedDelete", "summary": "Seed route (ANY method): delete", "requestBody": {"$ref": "#/components/requestBodies/SeedId"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
-    "/contacts_get_by_dynamic_filter": {"post": {"operationId": "seedDynamicFilter", "summary": "Seed route (ANY method): dynamic filter", "requestBody": {"$ref": "#/components/requestBodies/SeedFilter"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
+    "/contacts_get_by_dynamic_filter": {"post": {"operationId": "seedDynamicFilter", "summary": "Seed route (ANY method): dynamic filter", "description": "At most 10000 contacts and 6291456 bytes; above that 400 ERROR_RESULT_TOO_LARGE: page with contacts_get_by_pagination or GET /contacts?search=...&cursor=.", "requestBody": {"$ref": "#/components/requestBodies/SeedFilter"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}},
     "/contacts_get_by_pagination": {"post": {"operationId": "seedPagination", "summary": "Seed route (ANY method): one page of the dynamic filter", "requestBody": {"$ref": "#/components/requestBodies/SeedPage"}, "responses": {"default": {"$ref": "#/components/responses/Seed"}}}}
   },
   "components": {
@@ -186,7 +186,7 @@ constexpr const char* kDocument = R"json({
         "required": ["status_code", "status_message", "status_error", "contact", "contacts_list"],
         "properties": {
           "status_code": {"type": "integer"},
-          "status_message": {"type": "string", "enum": ["RECORD_OK", "RECORD_NOT_FOUND", "ERROR_INVALID_INPUT", "ERROR_UNKNOWN_COMPANY", "ERROR_DATABASE_UNAVAILABLE", "ERROR_INTERNAL"]},
+          "status_message": {"type": "string", "enum": ["RECORD_OK", "RECORD_NOT_FOUND", "ERROR_INVALID_INPUT", "ERROR_RESULT_TOO_LARGE", "ERROR_UNKNOWN_COMPANY", "ERROR_DATABASE_UNAVAILABLE", "ERROR_OUTCOME_UNKNOWN", "ERROR_INTERNAL"]},
           "status_error": {"type": "string"},
           "contact": {"oneOf": [{"$ref": "#/components/schemas/Contact"}, {"type": "null"}]},
           "contacts_list": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}
@@ -205,9 +205,9 @@ constexpr const char* kDocument = R"json({
       "BadRequest": {"description": "Invalid input; the message names the field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "No such contact or company", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": {"message": "Not Found"}}}},
       "UnknownCompany": {"description": "company_id names no company", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Unavailable": {"description": "The database is unavailable; retry later", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Internal": {"description": "Unexpected failure", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Seed": {"description": "The seed's envelope; the HTTP status equals status_code (200/201 RECORD_OK, 404 RECORD_NOT_FOUND, 400 ERROR_INVALID_INPUT, 409 ERROR_UNKNOWN_COMPANY, 503 ERROR_DATABASE_UNAVAILABLE, 500 ERROR_INTERNAL)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SeedResponse"}}}}
+      "Unavailable": {"description": "The database is unavailable and nothing was changed; retry later", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Internal": {"description": "Unexpected failure; or, for POST, PUT and DELETE, 'The outcome is unknown: ...': the change may or may not have been applied, so read before retrying", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Seed": {"description": "The seed's envelope; the HTTP status equals status_code (200/201 RECORD_OK, 404 RECORD_NOT_FOUND, 400 ERROR_INVALID_INPUT, 400 ERROR_RESULT_TOO_LARGE when contacts_get_by_company_id or contacts_get_by_dynamic_filter would answer more than 10000 contacts or more than 6291456 bytes (page instead), 409 ERROR_UNKNOWN_COMPANY, 503 ERROR_DATABASE_UNAVAILABLE (nothing was changed; retry later), 500 ERROR_OUTCOME_UNKNOWN (a write may or may not have been applied; read before retrying), 500 ERROR_INTERNAL)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SeedResponse"}}}}
     }
   }
 })json";

@@ -31,8 +31,12 @@ const Statement& get_stmt() {
   static const Statement s = statement("contacts_get", "contacts_get_by_contact_id($1)");
   return s;
 }
+// The seed's function, inlined by the planner (it is LANGUAGE sql STABLE), so
+// the LIMIT reaches the index scan: the server stops after max_rows rows and
+// the client never receives more.
 const Statement& by_company_stmt() {
-  static const Statement s = statement("contacts_by_company", "contacts_get_by_company_id($1)");
+  static const Statement s =
+      statement("contacts_by_company_limit", "contacts_get_by_company_id($1) LIMIT $2");
   return s;
 }
 const Statement& update_stmt() {
@@ -44,9 +48,15 @@ const Statement& delete_stmt() {
   static const Statement s = statement("contacts_delete", "contacts_delete_returning($1)");
   return s;
 }
+// contacts_get_by_dynamic_filter is exactly cloudlet_contacts_filter with no
+// row limit (0003). Calling the latter with the limit puts it inside the
+// dynamic query (ORDER BY created_at, id ... FETCH NEXT $5 ROWS ONLY), so the
+// server stops after max_rows rows too; a LIMIT around the seed's function
+// would bound what we receive but let the plpgsql function materialise every
+// match first.
 const Statement& filter_stmt() {
   static const Statement s =
-      statement("contacts_filter", "contacts_get_by_dynamic_filter($1, $2, $3, $4)");
+      statement("contacts_filter_limit", "cloudlet_contacts_filter($1, $2, $3, $4, $5, 0)");
   return s;
 }
 const Statement& page_stmt() {
@@ -92,6 +102,16 @@ Error translate(Error e) {
   return e;
 }
 
+// A statement that changes nothing, whose connection was lost after it was
+// sent, has a known outcome: nothing happened. kUnknown is for writes only
+// (contacts.hpp); for a read it is kUnavailable, which clients may retry.
+Result<pg::Rows> as_read(Result<pg::Rows> result) {
+  if (result.ok() || result.error().code != ErrorCode::kUnknown) return result;
+  Error e = result.error();
+  e.code = ErrorCode::kUnavailable;
+  return e;
+}
+
 Result<std::vector<Contact>> read_rows(Result<pg::Rows> result) {
   if (!result.ok()) return translate(result.error());
   const pg::Rows& rows = *result;
@@ -133,20 +153,29 @@ Params filter_params(const ContactFilter& f) {
 
 }  // namespace
 
-// Point statements by key (insert, get, update, delete) share the pool's
-// pipeline lanes: they are short, so nobody waits long behind them, and
-// PostgreSQL serves several per wake-up. Lists and filters, whose cost grows
-// with the data, take a connection of their own.
+// Reads (get, by_company, filter, page, list) pass through as_read(); writes
+// (insert, update, remove) keep kUnknown, which the handlers answer "read
+// before retrying", and use execute(), never the pipelined lanes, whose
+// failures after a send would be kUnavailable although the write may have run.
+// (The pool's header says that kDeadlineExceeded from execute() is a
+// cancelled, rolled-back statement.)
+//
+// get shares the pool's pipeline lanes: it is short, so nobody waits long
+// behind it, and PostgreSQL serves several per wake-up. Lists and filters,
+// whose cost grows with the data, take a connection of their own.
 Result<Contact> PgContactsRepository::insert(const ContactFields& fields) {
   return read_one(pool_.execute(insert_stmt(), fields_params(fields)), "insert returned no row");
 }
 
 Result<Contact> PgContactsRepository::get(std::int32_t id) {
-  return read_one(pool_.execute_pipelined(get_stmt(), {std::to_string(id)}), "no such contact");
+  return read_one(as_read(pool_.execute_pipelined(get_stmt(), {std::to_string(id)})),
+                  "no such contact");
 }
 
-Result<std::vector<Contact>> PgContactsRepository::by_company(std::int32_t company_id) {
-  return read_rows(pool_.execute(by_company_stmt(), {std::to_string(company_id)}));
+Result<std::vector<Contact>> PgContactsRepository::by_company(std::int32_t company_id,
+                                                              std::int32_t max_rows) {
+  return read_rows(as_read(
+      pool_.execute(by_company_stmt(), {std::to_string(company_id), std::to_string(max_rows)})));
 }
 
 Result<Contact> PgContactsRepository::update(std::int32_t id, const ContactFields& fields) {
@@ -159,8 +188,11 @@ Result<Contact> PgContactsRepository::remove(std::int32_t id) {
   return read_one(pool_.execute(delete_stmt(), {std::to_string(id)}), "no such contact");
 }
 
-Result<std::vector<Contact>> PgContactsRepository::filter(const ContactFilter& filter) {
-  return read_rows(pool_.execute(filter_stmt(), filter_params(filter)));
+Result<std::vector<Contact>> PgContactsRepository::filter(const ContactFilter& filter,
+                                                          std::int32_t max_rows) {
+  Params params = filter_params(filter);
+  params.emplace_back(std::to_string(max_rows));
+  return read_rows(as_read(pool_.execute(filter_stmt(), params)));
 }
 
 Result<std::vector<Contact>> PgContactsRepository::page(const ContactFilter& filter,
@@ -169,7 +201,7 @@ Result<std::vector<Contact>> PgContactsRepository::page(const ContactFilter& fil
   Params params = filter_params(filter);
   params.emplace_back(std::to_string(page_number));
   params.emplace_back(std::to_string(page_size));
-  return read_rows(pool_.execute(page_stmt(), params));
+  return read_rows(as_read(pool_.execute(page_stmt(), params)));
 }
 
 Result<std::vector<Contact>> PgContactsRepository::list(const ListQuery& q) {
@@ -183,7 +215,7 @@ Result<std::vector<Contact>> PgContactsRepository::list(const ListQuery& q) {
   params.push_back(q.after ? Param(std::to_string(q.after->id)) : std::nullopt);
   params.emplace_back(std::to_string(q.offset));
   params.emplace_back(std::to_string(q.limit));
-  return read_rows(pool_.execute(list_stmt(), params));
+  return read_rows(as_read(pool_.execute(list_stmt(), params)));
 }
 
 }  // namespace cloudlet::functions
