@@ -134,18 +134,7 @@ class GatewayServerTest : public ::testing::Test {
   Reply exchange(tcp::socket& socket, http::request<http::string_body>& req) {
     req.prepare_payload();
     http::write(socket, req);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1 << 20);
-    beast::error_code ec;
-    http::read(socket, buffer, parser, ec);
-    Reply r;
-    if (ec) return r;
-    r.status = parser.get().result_int();
-    r.body = parser.get().body();
-    for (const auto& f : parser.get())
-      r.headers[std::string(f.name_string())] = std::string(f.value());
-    return r;
+    return read_reply(socket);
   }
 
   tcp::socket connect() {
@@ -258,6 +247,7 @@ class GatewayServerTest : public ::testing::Test {
   Reply read_reply(tcp::socket& socket) {
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
     beast::error_code ec;
     http::read(socket, buffer, parser, ec);
     Reply r;
