@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds one CMake preset (dev: debug + ASan/UBSan; release).
-# Usage: scripts/build.sh dev|release [extra targets...]
+# Configures and builds one CMake preset (dev: debug + ASan/UBSan; release;
+# fuzz: clang-14 libFuzzer targets, build them with the target cloudlet_fuzz).
+# Usage: scripts/build.sh dev|release|fuzz [extra targets...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset=${1:?usage: scripts/build.sh dev|release [targets...]}
+preset=${1:?usage: scripts/build.sh dev|release|fuzz [targets...]}
 shift || true
 jobs=$(nproc 2>/dev/null || echo 2)
 # Let clones in other folders (CI) reuse the cache: ccache rewrites paths

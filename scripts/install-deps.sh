@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git clang-format
+  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes, and
+  # llvm-symbolizer (llvm-14) for readable sanitizer reports
+  clang-14 libclang-rt-14-dev llvm-14
   # libraries (Boost 1.81: Asio/Beast are header-only; JSON and URL are separate packages)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libssl-dev
