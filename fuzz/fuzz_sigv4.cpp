@@ -123,7 +123,7 @@ std::optional<std::string_view> element(std::string_view authorization, std::str
   fuzz::cut(rest, ' ');
   while (!rest.empty()) {
     std::string_view value = trim(fuzz::cut(rest, ','));
-    if (fuzz::cut(value, '=') == name && !value.empty()) found = value;
+    if (fuzz::cut(value, '=') == name) found = value;
   }
   return found;
 }
