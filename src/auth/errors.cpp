@@ -172,6 +172,14 @@ std::string incomplete_authorization(bool no_credential, bool no_signature, bool
   return m;
 }
 
+std::string repeated_query_parameter(std::string_view name) {
+  // [cloudlet] no AWS text known; a second copy would otherwise travel unsigned.
+  std::string m = "AWS query-string parameter '";
+  m.append(name);
+  m += "' must appear only once. Re-examine the query-string parameters.";
+  return m;
+}
+
 std::string incomplete_query(std::string_view missing_parameter) {
   // [cloudlet] wording modelled on AWS's query-auth messages.
   std::string m = "AWS query-string parameters must include '";
@@ -285,19 +293,16 @@ std::string token_invalid() { return "The security token included in the request
 
 std::string token_expired() { return "The security token included in the request is expired"; }
 
-std::string signature_mismatch(Endpoint endpoint, std::string_view canonical_request,
-                               std::string_view string_to_sign) {
-  std::string m =
-      "The request signature we calculated does not match the signature you provided. Check your "
-      "AWS Secret Access Key and signing method. Consult the service documentation for details.";
-  if (endpoint == Endpoint::kHttpApi) {
-    m += "\n\nThe Canonical String for this request should have been\n'";
-    m.append(canonical_request);
-    m += "'\n\nThe String-to-Sign should have been\n'";
-    m.append(string_to_sign);
-    m += "'\n";
-  }
-  return m;
+std::string signature_mismatch() {
+  // Only AWS's three sentences, on every endpoint. REST APIs append the
+  // canonical request and string to sign, but those echo the value of every
+  // header the caller lists in SignedHeaders — including ones a proxy in
+  // front adds (cookies, origin secrets) — to whoever sent the request. HTTP
+  // APIs are not known to append them (spec §7 row 18); clients that need
+  // them for debugging compute their own.
+  return "The request signature we calculated does not match the signature you provided. Check "
+         "your AWS Secret Access Key and signing method. Consult the service documentation for "
+         "details.";
 }
 
 }  // namespace cloudlet::auth::text

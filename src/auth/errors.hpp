@@ -83,6 +83,7 @@ std::string incomplete_authorization(bool no_credential, bool no_signature, bool
                                      bool no_date,
                                      std::string_view raw_authorization);  // 4
 std::string incomplete_query(std::string_view missing_parameter);          // 4, query form
+std::string repeated_query_parameter(std::string_view name);              // 4, query form
 std::string unsupported_algorithm(std::string_view algorithm);             // 4, query form
 std::string credential_elements(std::string_view credential);              // 5
 std::string wrong_region(std::string_view region);                         // 6
@@ -99,10 +100,10 @@ std::string presigned_expired(std::string_view amz_date, std::string_view now_mi
 std::string expires_out_of_range();                                         // 14
 std::string token_invalid();                                                // 15, 16
 std::string token_expired();                                                // 17
-// 18: on the gateway the canonical request and string to sign are appended
-// (they reveal nothing the client does not know); on the bus they are not.
-std::string signature_mismatch(Endpoint endpoint, std::string_view canonical_request,
-                               std::string_view string_to_sign);
+// 18: AWS's three sentences only. The REST-style appendix (canonical request,
+// string to sign) would echo header values a front proxy added; see
+// Verifier::verify's VerifyTrace for debugging.
+std::string signature_mismatch();
 }  // namespace text
 
 }  // namespace cloudlet::auth

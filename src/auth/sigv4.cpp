@@ -446,6 +446,18 @@ std::optional<AuthError> check_material(const Settings& settings, const RequestV
         return fail(AuthFailure::kIncompleteQuery, text::incomplete_query(kRequired[i]));
       }
     }
+    // One copy of each: the canonical query leaves out every X-Amz-Signature
+    // and the verifier reads the first of the others, so a second copy
+    // would reach the handler without being signed.
+    for (std::string_view name :
+         {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
+          "X-Amz-Signature", "X-Amz-Expires", "X-Amz-Security-Token"}) {
+      std::size_t copies = 0;
+      for (const QueryParam& p : params) copies += p.name == name ? 1u : 0u;
+      if (copies > 1) {
+        return fail(AuthFailure::kIncompleteQuery, text::repeated_query_parameter(name));
+      }
+    }
     if (found[0]->value != kAlgorithm) {
       return fail(AuthFailure::kIncompleteQuery, text::unsupported_algorithm(found[0]->value));
     }
@@ -616,7 +628,7 @@ AuthResult Verifier::verify(const RequestView& request, const CredentialStore& s
     trace->string_to_sign = sts;
   }
   if (!matched) {
-    return fail(AuthFailure::kSignatureMismatch, text::signature_mismatch(endpoint, creq, sts));
+    return fail(AuthFailure::kSignatureMismatch, text::signature_mismatch());
   }
 
   // Step 11: the session token against the store entry (§3).

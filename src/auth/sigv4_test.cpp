@@ -523,6 +523,86 @@ TEST(Sigv4Verify, PresignedExpiresMustBeWithinAWeek) {
   EXPECT_EQ(r.error().error_type, "");
 }
 
+// A presigned URL for GET /contacts signed with the fixture's key at kDate.
+std::string presigned_target(std::string_view extra_query = "") {
+  const std::string query =
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261128%2Fus-east-1%2F"
+      "execute-api%2Faws4_request&X-Amz-Date=20261128T052533Z&X-Amz-Expires=300&X-Amz-"
+      "SignedHeaders=host" +
+      std::string(extra_query);
+  const std::vector<HeaderField> headers{{"Host", "127.0.0.1:8080"}};
+  const RequestView view{"GET", "/contacts", query, headers, "", {}};
+  const std::string creq = *canonical_request(view, "host", kEmptyPayloadHash);
+  const std::string sts =
+      string_to_sign(kDate, credential_scope("20261128", "us-east-1", "execute-api"), creq);
+  const HexDigest sig = compute_signature(
+      derive_signing_key(kSecret, "20261128", "us-east-1", "execute-api"), sts);
+  return "/contacts?" + query + "&X-Amz-Signature=" + std::string(auth::view(sig));
+}
+
+// Regression (security review): the canonical query leaves out every
+// X-Amz-Signature, so a second copy (or any repeated X-Amz-* parameter)
+// reached the handler without being signed.
+TEST(Sigv4Verify, PresignedParametersMustAppearOnce) {
+  Fixture f;
+  f.method = "GET";
+  f.body.clear();
+  f.target = presigned_target();
+  f.build(false);
+  const Verifier v(Settings::gateway());
+  ASSERT_TRUE(v.verify(f.view(), store_with(), kNow).ok());
+  for (std::string_view extra :
+       {"&X-Amz-Signature=x%26search%3DPearl", "&X-Amz-Signature", "&X-Amz-%53ignature=1",
+        "&X-Amz-Date=20261128T052533Z", "&X-Amz-Expires=1"}) {
+    f.target = presigned_target() + std::string(extra);
+    auto r = v.verify(f.view(), store_with(), kNow);
+    ASSERT_FALSE(r.ok()) << extra;
+    EXPECT_NE(r.error().message.find("must appear only once"), std::string::npos) << extra;
+    EXPECT_TRUE(v.precheck(f.view(), store_with(), kNow).has_value()) << extra;
+  }
+}
+
+// The pre-check runs before the body is read: it accepts what only the
+// signature can refute, and refuses everything it can decide.
+TEST(Sigv4Verify, PrecheckDecidesEverythingButTheSignature) {
+  const Verifier v(Settings::gateway());
+  Fixture good;
+  good.sign();
+  EXPECT_FALSE(v.precheck(good.view(), store_with(), kNow).has_value());
+  Fixture forged = good;
+  forged.body = "not what was signed";
+  EXPECT_FALSE(v.precheck(forged.view(), store_with(), kNow).has_value());
+  EXPECT_FALSE(v.verify(forged.view(), store_with(), kNow).ok());
+  Fixture unsigned_request;
+  unsigned_request.build(false);
+  auto missing = v.precheck(unsigned_request.view(), store_with(), kNow);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->catalogue_row(), 2);
+  auto unknown = v.precheck(good.view(), InMemoryCredentialStore{}, kNow);
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->catalogue_row(), 15);
+  auto late = v.precheck(good.view(), store_with(), kNow + 6min);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->catalogue_row(), 11);
+}
+
+// AWS's three sentences, nothing appended: an appendix would echo the value
+// of every header the caller names in SignedHeaders, including ones a proxy
+// in front adds.
+TEST(Sigv4Verify, MismatchMessageEchoesNoHeaderValues) {
+  Fixture f;
+  f.extra = {{"Cookie", "session=httponly-value"}};
+  f.signed_headers = "cookie;host;x-amz-date";
+  f.sign();
+  f.body = "tampered";
+  auto r = Verifier(Settings::gateway()).verify(f.view(), store_with(), kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service "
+            "documentation for details.");
+}
+
 TEST(Sigv4Verify, WrongTerminatorHasNoErrorType) {
   Fixture f;
   f.build(false);
