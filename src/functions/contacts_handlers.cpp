@@ -109,15 +109,24 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// The largest valid contact is under 2 KiB (three 255-character names, a
+// 254-character e-mail, each at most 6 bytes a character once JSON-escaped).
+// A parsed JSON document costs about 13 times its text, so bodies are refused
+// above this before parsing: a 10 MB array must not cost 130 MB.
+constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
 Result<json::object> parse_body(const ProxyEvent& event) {
+  const std::string too_large = "must be at most " + std::to_string(kMaxBodyBytes) + " bytes";
   std::string decoded;
   std::string_view text = event.body;
   if (event.is_base64_encoded) {
+    if (event.body.size() / 4 * 3 > kMaxBodyBytes + 3) return bad("body", too_large);
     auto d = base64_decode(event.body);
     if (!d) return bad("body", "is not valid base64");
     decoded = std::move(*d);
     text = decoded;
   }
+  if (text.size() > kMaxBodyBytes) return bad("body", too_large);
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return bad("body", "a JSON object is required");
   }

@@ -255,6 +255,22 @@ using Ids = std::vector<std::int64_t>;
 constexpr const char* kLeBron =
     R"({"company_id":1,"first_name":"LeBron","last_name":"James","email":"lebron@anyemail.com"})";
 
+// Regression (security review, second pass): a 10 MB JSON array was parsed
+// into a DOM of about 130 MB before any field was looked at.
+TEST_F(SeedHandlers, BodiesAbove64KiBAreRefusedBeforeParsing) {
+  std::string big = R"({"company_id":1,"first_name":"A","last_name":"B","email":"a@b.c","x":[)";
+  while (big.size() < 65536) big += "0,";
+  big += "0]}";
+  expect_invalid("contacts_insert", big, "body");
+  // The largest valid contact (names at their limit) is far below it.
+  const std::string name(255, 'n');
+  json::object o = call("contacts_insert",
+                        R"({"company_id":1,"first_name":")" + name + R"(","last_name":")" + name +
+                            R"(","email":")" + std::string(250, 'e') + R"(@b.c"})",
+                        201);
+  EXPECT_EQ(o["status_message"], "RECORD_OK");
+}
+
 TEST_F(SeedHandlers, InsertAnswers201WithTheCreatedRow) {
   json::object o = call("contacts_insert", kLeBron, 201);
   EXPECT_EQ(o["status_message"], "RECORD_OK");
