@@ -93,7 +93,9 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
       settings.gateway_workers != 0 ? settings.gateway_workers : settings.db_pool_size;
   options.max_connections = settings.gateway_max_connections;
   options.body_budget_bytes = settings.gateway_body_budget_mb * 1024 * 1024;
+  options.max_connections_per_client = settings.gateway_max_connections_per_client;
   options.idle_timeout = settings.gateway_idle_timeout;
+  options.header_timeout = settings.gateway_header_timeout;
   options.client_body_budget_bytes = settings.gateway_client_body_budget_mb * 1024 * 1024;
   options.body_grace = settings.gateway_body_grace;
   options.body_min_bytes_per_second = settings.gateway_body_min_rate_kib * 1024;

@@ -38,8 +38,12 @@ const std::vector<ConfigKey>& config_keys() {
        "MiB of request bodies the gateway holds at once; requests beyond it get 503"},
       {"gateway.max_connections", "--gateway-max-connections",
        "open connections the gateway accepts; more get 503"},
+      {"gateway.max_connections_per_client", "--gateway-max-connections-per-client",
+       "open connections one client address may hold; more get 429"},
       {"gateway.idle_timeout_seconds", "--gateway-idle-timeout-seconds",
        "close a keep-alive connection idle this long"},
+      {"gateway.header_timeout_seconds", "--gateway-header-timeout-seconds",
+       "time a request's headers may take once its first byte arrived (408 after)"},
       {"gateway.client_body_budget_mb", "--gateway-client-body-budget-mb",
        "MiB of request bodies one client address may hold at once; beyond it 429"},
       {"gateway.body_grace_seconds", "--gateway-body-grace-seconds",
@@ -239,6 +243,17 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
       {"gateway.max_connections",
        [&](std::string_view v) {
          return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections);
+       }},
+      {"gateway.max_connections_per_client",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections_per_client);
+       }},
+      {"gateway.header_timeout_seconds",
+       [&](std::string_view v) -> Status {
+         long long secs = 0;
+         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
+         s.gateway_header_timeout = std::chrono::seconds(secs);
+         return {};
        }},
       {"gateway.idle_timeout_seconds",
        [&](std::string_view v) -> Status {

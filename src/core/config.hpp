@@ -43,7 +43,9 @@ struct Settings {
   std::size_t gateway_workers = 0;     // 0: db_pool_size (handlers block on the pool)
   std::size_t gateway_max_connections = 4096;
   std::size_t gateway_body_budget_mb = 256;  // request bodies held at once, all connections
+  std::size_t gateway_max_connections_per_client = 256;
   std::chrono::seconds gateway_idle_timeout{60};
+  std::chrono::seconds gateway_header_timeout{10};
   std::size_t gateway_client_body_budget_mb = 32;  // the same, per client address
   std::chrono::seconds gateway_body_grace{10};     // a body's time before the minimum rate
   std::size_t gateway_body_min_rate_kib = 32;      // KiB/s a body must keep up after the grace

@@ -22,9 +22,17 @@ namespace {
 // One segment of a parameter value, encoded for a request line: everything
 // but RFC 3986's unreserved characters becomes %XX.
 Status append_segment(std::string_view name, std::string_view segment, std::string& out) {
-  if (segment == "." || segment == "..") {
-    return Error::invalid_argument("path parameter " + std::string(name) +
-                                   " holds a '.' or '..' segment");
+  // Also inside a one-segment value, whose '/' goes encoded: an upstream
+  // that decodes %2F before resolving dot segments would walk up its tree.
+  for (std::size_t start = 0;;) {
+    const std::size_t slash = segment.find('/', start);
+    const std::string_view piece = segment.substr(start, slash - start);
+    if (piece == "." || piece == "..") {
+      return Error::invalid_argument("path parameter " + std::string(name) +
+                                     " holds a '.' or '..' segment");
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
   }
   for (char ch : segment) {
     const auto c = static_cast<unsigned char>(ch);

@@ -30,7 +30,8 @@ struct ForwardRequest {
 // value is one segment, so its `/` is encoded too; a greedy `{name+}` value
 // keeps `/` between its segments. Errors (kInvalidArgument, the message names
 // the parameter and is safe for clients): a value holding a control
-// character, or a `.` / `..` segment, which would walk the upstream's path.
+// character, or a `.` / `..` segment (also between the encoded slashes of a
+// one-segment value), which would walk the upstream's path.
 Result<std::string> expand_uri(std::string_view uri, const Match& match);
 
 // Sends `request` to `url` (http:// only) within `timeout`. Errors:

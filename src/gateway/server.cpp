@@ -102,6 +102,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   // Takes `bytes` from the global budget and from `client`'s share.
   Reserve reserve(const std::string& client, std::size_t bytes) {
+    if (bytes == 0) return Reserve::kOk;
     std::lock_guard lock(budget_mu);
     std::size_t& mine = client_bytes[client];
     if (mine + bytes > opts.client_body_budget_bytes) {
@@ -117,7 +118,39 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     return Reserve::kOk;
   }
 
+  // Counts `bytes` that are held already (a response being written) whether
+  // or not they fit, so that the client's next request waits for them.
+  void force_reserve(const std::string& client, std::size_t bytes) {
+    std::lock_guard lock(budget_mu);
+    client_bytes[client] += bytes;
+    body_bytes += bytes;
+  }
+
+  std::size_t client_bytes_held(const std::string& client) const {
+    std::lock_guard lock(budget_mu);
+    auto it = client_bytes.find(client);
+    return it == client_bytes.end() ? 0 : it->second;
+  }
+
+  // Counts a new connection from `client`; false (not counted) past its cap.
+  bool add_connection(const std::string& client) {
+    std::lock_guard lock(budget_mu);
+    std::size_t& n = client_connections[client];
+    if (n >= opts.max_connections_per_client) {
+      if (n == 0) client_connections.erase(client);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void remove_connection(const std::string& client) {
+    std::lock_guard lock(budget_mu);
+    auto it = client_connections.find(client);
+    if (it != client_connections.end() && --it->second == 0) client_connections.erase(it);
+  }
+
   void release(const std::string& client, std::size_t bytes) {
+    if (bytes == 0) return;
     std::lock_guard lock(budget_mu);
     body_bytes -= bytes;
     auto it = client_bytes.find(client);
@@ -145,8 +178,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> queued_jobs{0};  // submitted, neither started nor withdrawn
   mutable std::mutex budget_mu;
-  std::size_t body_bytes = 0;                                 // guarded by budget_mu
-  std::unordered_map<std::string, std::size_t> client_bytes;  // guarded by budget_mu
+  std::size_t body_bytes = 0;                                       // guarded by budget_mu
+  std::unordered_map<std::string, std::size_t> client_bytes;        // guarded by budget_mu
+  std::unordered_map<std::string, std::size_t> client_connections;  // guarded by budget_mu
+  // /readyz answers from a result at most a second old, refreshed by one
+  // check at a time, so the unauthenticated probe cannot flood the workers.
+  std::mutex ready_mu;
+  std::optional<std::chrono::steady_clock::time_point> ready_checked;  // guarded by ready_mu
+  bool ready_ok = false;                                               // guarded by ready_mu
+  bool ready_running = false;                                          // guarded by ready_mu
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::unordered_map<detail::Session*, std::weak_ptr<detail::Session>> sessions;  // guarded by mu
@@ -168,6 +208,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 namespace detail {
 
+// What the first read of an idle connection asks for.
+constexpr std::size_t kFirstRead = 4096;
+
 std::string message_body(std::string_view message) {
   json::object o;
   o["message"] = message;
@@ -187,26 +230,44 @@ struct Exchange {
   std::string access_key_id;
 };
 
-// A share of the server's body budgets, returned when the last holder (the
+// A client's share of the server's budgets: its request body as it arrives,
+// then its response while it is written. Returned when the last holder (the
 // session, or the integration's queued work) lets go of it.
 class BodyReservation {
  public:
-  BodyReservation(Server::Impl& server, std::string client, std::size_t bytes)
-      : server_(server), client_(std::move(client)), bytes_(bytes) {}
+  BodyReservation(Server::Impl& server, std::string client)
+      : server_(server), client_(std::move(client)) {}
   BodyReservation(const BodyReservation&) = delete;
   BodyReservation& operator=(const BodyReservation&) = delete;
   ~BodyReservation() { server_.release(client_, bytes_); }
 
+  // Grows the reservation to `total` bytes; nothing changes when that does not fit.
+  Server::Impl::Reserve grow_to(std::size_t total) {
+    if (total <= bytes_) return Server::Impl::Reserve::kOk;
+    Server::Impl::Reserve r = server_.reserve(client_, total - bytes_);
+    if (r == Server::Impl::Reserve::kOk) bytes_ = total;
+    return r;
+  }
+  void add_held(std::size_t bytes) {
+    server_.force_reserve(client_, bytes);
+    bytes_ += bytes;
+  }
+
  private:
   Server::Impl& server_;  // outlives every session and queued job (Server::stop)
   std::string client_;
-  std::size_t bytes_;
+  std::size_t bytes_ = 0;  // touched by the session's thread only
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server::Impl& server, tcp::socket socket)
-      : srv_(server), stream_(std::move(socket)), timer_(stream_.get_executor()) {
+      : srv_(server),
+        stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
+        // Bounded, so that a chunk-size line or extension that never ends
+        // cannot grow it: Beast reports buffer_overflow (400) instead.
+        buffer_(std::size_t{srv_.opts.max_header_bytes} + 65536) {
     srv_.connections.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -219,6 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
       peer_ip_ = address.to_string();
       client_ = client_key(address);
     }
+    admitted_ = srv_.add_connection(client_);
   }
 
   ~Session() {
@@ -226,8 +288,12 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(srv_.mu);
       srv_.sessions.erase(this);
     }
+    if (admitted_) srv_.remove_connection(client_);
     srv_.connections.fetch_sub(1, std::memory_order_relaxed);
   }
+
+  // False when its client address already had max_connections_per_client.
+  bool admitted() const { return admitted_; }
 
   void start() {
     {
@@ -237,10 +303,14 @@ class Session : public std::enable_shared_from_this<Session> {
     read_next();
   }
 
-  // Too many connections: answer 503 without reading anything.
-  void start_rejected() {
+  // Too many connections (503), or too many from this client (429): answer
+  // without reading anything.
+  void start_rejected(http::status status) {
     begin_exchange();
-    respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
+    respond_message(
+        status,
+        status == http::status::too_many_requests ? "Too Many Requests" : "Service Unavailable", {},
+        true);
   }
 
   // Called on this session's thread during shutdown.
@@ -260,7 +330,22 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(srv_.opts.max_header_bytes);
     parser_->body_limit(srv_.opts.max_body_bytes);
+    if (buffer_.size() > 0) return read_header();  // a pipelined request is here already
+    // Idle until the next request's first byte; then its headers get the
+    // (shorter) header timeout, so a slow trickle of headers cannot hold
+    // the connection for the whole idle timeout.
     stream_.expires_after(srv_.opts.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->close();  // idle timeout, or the peer left
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    busy_ = true;
+    stream_.expires_after(srv_.opts.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -270,6 +355,16 @@ class Session : public std::enable_shared_from_this<Session> {
     return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
            ec == beast::error::timeout || ec == asio::error::connection_reset ||
            ec == asio::error::eof || ec == asio::error::bad_descriptor;
+  }
+
+  // RFC 9112 §6.3 and §3.2: a Transfer-Encoding whose last coding is not
+  // chunked leaves the body's length unknown (a classic request-smuggling
+  // gap: Beast would read no body and parse it as the next request), and an
+  // HTTP/1.1 request needs exactly one Host.
+  bool well_framed(const http::request_parser<http::string_body>::value_type& head) const {
+    if (head.count(http::field::transfer_encoding) != 0 && !parser_->chunked()) return false;
+    const std::size_t hosts = head.count(http::field::host);
+    return head.version() >= 11 ? hosts == 1 : hosts <= 1;
   }
 
   // Everything that can be decided from the request line and headers is
@@ -289,10 +384,19 @@ class Session : public std::enable_shared_from_this<Session> {
         return respond_message(http::status::payload_too_large, "Request Entity Too Large", {},
                                true);
       }
+      if (ec == beast::error::timeout) {
+        ex_.integration_error = "request headers did not arrive in time";
+        return respond_message(http::status::request_timeout, "Request Timeout", {}, true);
+      }
       if (quiet_end(ec)) return close();
       return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
     const auto& head = parser_->get();
+    head_fields_ = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
+    if (!well_framed(head)) {
+      ex_.integration_error = "ambiguous framing (Transfer-Encoding or Host)";
+      return respond_message(http::status::bad_request, "Bad Request", {}, true);
+    }
     auto target = cloudlet::http::parse_target(head.target());
     if (!target.ok()) {
       ex_.integration_error = target.error().message;
@@ -301,6 +405,7 @@ class Session : public std::enable_shared_from_this<Session> {
     target_ = std::move(*target);
     const std::string& path = target_->path;
     std::string_view method = head.method_string();
+    head_request_ = head.method() == http::verb::head;
 
     // Built-ins answer before routes so a `$default` route cannot shadow them.
     if (path == "/healthz") return respond_json(http::status::ok, R"({"status":"ok"})");
@@ -314,6 +419,13 @@ class Session : public std::enable_shared_from_this<Session> {
     ex_.resource_path = match_.route->path.empty() ? "$default" : match_.route->path;
 
     if (match_.route->authorization == AuthorizationType::kAwsIam) {
+      // The IAM resource is the decoded path: a segment that decodes to a
+      // '/' or a dot segment would let `%2E%2E` or `%2F` walk past a
+      // path-prefix policy after the dot segments were already resolved.
+      if (!plain_decoded_segments(path)) {
+        ex_.integration_error = "path segment decodes to '/', '.' or '..'";
+        return respond_message(http::status::bad_request, "Bad Request", {}, false);
+      }
       credentials_ = srv_.credentials.load();
       collect_headers(head);
       auth::RequestView view{method, path, target_->query, headers_, {}, {}};
@@ -321,11 +433,17 @@ class Session : public std::enable_shared_from_this<Session> {
         return respond_auth_error(*refused);
       }
     }
-    if (!reserve_body()) return;
+    // A client that already holds its share (bodies still arriving,
+    // responses it does not read) waits before it gets more.
+    if (srv_.client_bytes_held(client_) >= srv_.opts.client_body_budget_bytes) {
+      ex_.integration_error = "client body budget spent";
+      return respond_message(http::status::too_many_requests, "Too Many Requests", {}, false);
+    }
+    body_reservation_ = std::make_shared<BodyReservation>(srv_, client_);
     if (parser_->is_done()) return on_body({});  // no body to read
     // curl sends `Expect: 100-continue` for bodies over 1 MB and waits for it.
     auto expect = head[http::field::expect];
-    if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
+    if (beast::iequals(expect, "100-continue")) {
       continue_.emplace(http::status::continue_, 11);
       stream_.expires_after(srv_.opts.write_timeout);
       http::async_write(stream_, *continue_,
@@ -338,30 +456,28 @@ class Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
-  // Takes this request's share of the body budgets, or answers it (503 when
-  // the server's budget is spent, 429 when this client's is) and returns false.
-  bool reserve_body() {
-    if (parser_->is_done()) return true;  // no body
-    std::size_t want = srv_.opts.max_body_bytes;
-    if (auto length = parser_->content_length()) want = static_cast<std::size_t>(*length);
-    switch (srv_.reserve(client_, want)) {
-      case Server::Impl::Reserve::kOk:
-        body_reservation_ = std::make_shared<BodyReservation>(srv_, client_, want);
-        return true;
-      case Server::Impl::Reserve::kClientFull:
-        ex_.integration_error = "client body budget spent";
-        respond_message(http::status::too_many_requests, "Too Many Requests", {}, true);
-        return false;
-      case Server::Impl::Reserve::kServerFull:
-        break;
+  // True when no segment of the (still encoded) path decodes to a '/' or
+  // to "." or "..".
+  static bool plain_decoded_segments(std::string_view path) {
+    for (std::size_t start = 1; start <= path.size();) {
+      std::size_t end = path.find('/', start);
+      if (end == std::string_view::npos) end = path.size();
+      std::string_view seg = path.substr(start, end - start);
+      if (seg.find('%') != std::string_view::npos) {
+        const std::string decoded = percent_decode(seg);
+        if (decoded == "." || decoded == ".." || decoded.find('/') != std::string::npos) {
+          return false;
+        }
+      }
+      start = end + 1;
     }
-    ex_.integration_error = "body budget spent";
-    respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
-    return false;
+    return true;
   }
 
-  // The body is read piecewise against a deadline that starts at the grace
-  // period and moves one second later per min-rate bytes received.
+  // The body is read piecewise. Its bytes are charged to the budgets as
+  // they arrive, so a client that declares a body and sends nothing holds
+  // nothing; a deadline that starts at the grace period and moves one second
+  // later per min-rate bytes received cuts off trickles.
   void read_body() {
     body_started_ = std::chrono::steady_clock::now();
     body_received_ = 0;
@@ -377,9 +493,36 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read_some(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                             self->body_received_ += n;
+                            if (!ec && !self->charge_body()) return;
                             if (ec || self->parser_->is_done()) return self->on_body(ec);
                             self->read_body_some();
                           });
+  }
+
+  // Charges what the body has grown by; false once the request was answered
+  // (a budget spent, or chunk framing out of proportion to the data).
+  bool charge_body() {
+    const std::size_t have = parser_->get().body().size();
+    // Chunk sizes, extensions and trailers are not body: bound them so that
+    // framing alone cannot be sent forever as "progress" against the rate.
+    if (body_received_ > 2 * have + 65536) {
+      ex_.integration_error = "chunk framing out of proportion to the body";
+      respond_message(http::status::bad_request, "Bad Request", {}, true);
+      return false;
+    }
+    switch (body_reservation_->grow_to(have)) {
+      case Server::Impl::Reserve::kOk:
+        return true;
+      case Server::Impl::Reserve::kClientFull:
+        ex_.integration_error = "client body budget spent";
+        respond_message(http::status::too_many_requests, "Too Many Requests", {}, true);
+        return false;
+      case Server::Impl::Reserve::kServerFull:
+        break;
+    }
+    ex_.integration_error = "body budget spent";
+    respond_message(http::status::service_unavailable, "Service Unavailable", {}, true);
+    return false;
   }
 
   void on_body(beast::error_code ec) {
@@ -394,6 +537,13 @@ class Session : public std::enable_shared_from_this<Session> {
         return respond_message(http::status::request_timeout, "Request Timeout", {}, true);
       }
       if (quiet_end(ec)) return close();
+      return respond_message(http::status::bad_request, "Bad Request", {}, true);
+    }
+    // Trailer fields would join the headers after the signature's pre-check
+    // and the route were decided: not accepted.
+    const auto& msg = parser_->get();
+    if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) != head_fields_) {
+      ex_.integration_error = "trailer fields are not accepted";
       return respond_message(http::status::bad_request, "Bad Request", {}, true);
     }
     req_ = parser_->release();
@@ -480,8 +630,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Queues `work` for a worker and arms the integration timeout; answers 503
   // at once when the queue is full.
   void submit(std::function<void()> work, int timeout_ms) {
-    job_ = srv_.submit(std::move(work));
-    if (!job_) {
+    auto job = srv_.submit(std::move(work));
+    job_ = job;
+    if (!job) {
       awaiting_ = false;
       ex_.integration_error = "integration queue full";
       return respond_message(http::status::service_unavailable, "Service Unavailable", {}, false);
@@ -490,7 +641,8 @@ class Session : public std::enable_shared_from_this<Session> {
     timer_.async_wait([self = shared_from_this(), seq = seq_](beast::error_code ec) {
       if (ec || seq != self->seq_ || !self->awaiting_) return;
       self->awaiting_ = false;
-      if (self->job_ && self->job_->withdraw()) {
+      auto queued = self->job_.lock();
+      if (queued && queued->withdraw()) {
         // It never started and never will: HTTP APIs answer 503 (spec §9),
         // and retrying is safe.
         self->ex_.integration_error = "integration timed out before it started";
@@ -514,22 +666,44 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void readiness() {
+    {
+      std::lock_guard lock(srv_.ready_mu);
+      const auto now = std::chrono::steady_clock::now();
+      const bool fresh =
+          srv_.ready_checked && now - *srv_.ready_checked < srv_.opts.readiness_cache;
+      // A fresh result, or one check already running: answer from what is known.
+      if (fresh || (srv_.ready_running && srv_.ready_checked)) return answer_ready(srv_.ready_ok);
+      srv_.ready_running = true;
+    }
     std::uint64_t seq = begin_integration();
     auto self = shared_from_this();
     submit(
         [self, seq] {
           Status s = self->srv_.deps.ready ? self->srv_.deps.ready() : Status{};
+          {
+            std::lock_guard lock(self->srv_.ready_mu);
+            self->srv_.ready_checked = std::chrono::steady_clock::now();
+            self->srv_.ready_ok = s.ok();
+            self->srv_.ready_running = false;
+          }
           asio::post(self->stream_.get_executor(), [self, seq, ok = s.ok()] {
             if (seq != self->seq_ || !self->awaiting_) return;
             self->awaiting_ = false;
             self->timer_.cancel();
-            if (ok) return self->respond_json(http::status::ok, R"({"status":"ready"})");
-            self->ex_.integration_error = "database unreachable";
-            self->respond_message(http::status::service_unavailable, "Service Unavailable", {},
-                                  false);
+            self->answer_ready(ok);
           });
         },
         5000);
+    if (!awaiting_) {  // not queued: let the next probe try again
+      std::lock_guard lock(srv_.ready_mu);
+      srv_.ready_running = false;
+    }
+  }
+
+  void answer_ready(bool ok) {
+    if (ok) return respond_json(http::status::ok, R"({"status":"ready"})");
+    ex_.integration_error = "database unreachable";
+    respond_message(http::status::service_unavailable, "Service Unavailable", {}, false);
   }
 
   void invoke_function(const Integration& integration, const auth::Principal* principal) {
@@ -643,6 +817,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res_->body() = std::move(response->body);
     }
+    // The response is this client's until it has read it.
+    if (body_reservation_) body_reservation_->add_held(res_->body().size());
     send(false);
   }
 
@@ -682,6 +858,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->set("apigw-requestid", ex_.request_id);
     res_->keep_alive(keep_alive);
     res_->prepare_payload();
+    // HEAD: the same header (Content-Length included), no body on the wire,
+    // or a keep-alive client would read it as the start of the next response.
+    if (head_request_) res_->body().clear();
     stream_.expires_after(srv_.opts.write_timeout);
     http::async_write(
         stream_, *res_,
@@ -782,7 +961,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // This exchange's share of the body budgets; the queued integration holds
   // it too, so it is returned when both are done.
   std::shared_ptr<BodyReservation> body_reservation_;
-  std::shared_ptr<WorkItem> job_;  // the integration's queued or running work
+  // The integration's work while it is queued or running. Weak: the work
+  // holds this session, and a pool that stops drops it with everything it
+  // holds.
+  std::weak_ptr<WorkItem> job_;
   http::request<http::string_body> req_;
   bool request_read_ = false;  // req_ holds the whole request (body included)
   std::optional<cloudlet::http::Target> target_;
@@ -802,6 +984,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<char> drain_buf_;
   bool busy_ = false;
   bool awaiting_ = false;
+  bool admitted_ = false;        // counted in its client's connections
+  bool head_request_ = false;    // HEAD: the response goes without its body
+  std::size_t head_fields_ = 0;  // fields in the request head (trailers would add more)
   std::uint64_t seq_ = 0;
 };
 
@@ -826,7 +1011,9 @@ void Server::Impl::do_accept() {
     auto session = std::make_shared<Session>(*self, std::move(socket));
     asio::post(session->get_executor_for_start(), [session, over] {
       if (over) {
-        session->start_rejected();
+        session->start_rejected(http::status::service_unavailable);
+      } else if (!session->admitted()) {
+        session->start_rejected(http::status::too_many_requests);
       } else {
         session->start();
       }

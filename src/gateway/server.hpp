@@ -20,15 +20,19 @@
 // was read is answered with `Connection: close`.
 //
 // Limits: body 10 MB (413 before reading it), request line + headers
-// (431), a cap on open connections (503 to the extra ones), an idle timeout
-// between requests. Bodies: a request reserves its Content-Length
-// (max_body_bytes when chunked) from a budget for all connections (503 when
-// it does not fit) and from a smaller one per client address (429), so
-// clients holding bodies back cannot starve the others; the reservation lives
-// until the request's integration has finished or been dropped. A body must
-// arrive within `body_grace` plus one second per `body_min_bytes_per_second`
-// bytes received (as Apache's mod_reqtimeout MinRate), else 408: a trickle
-// of one byte at a time cannot hold a reservation for long.
+// (431), a cap on open connections (503 to the extra ones) and on those of
+// one client address (429), an idle timeout between requests and a shorter
+// one for a request's headers once they started. Bodies are charged as
+// their bytes arrive to a budget for all connections (503 when spent) and a
+// smaller share per client address (429), so clients holding bodies back
+// cannot starve the others; the charge lives until the request's integration
+// has finished or been dropped, and a response is charged to its client
+// until written. A body must arrive within `body_grace` plus one second per
+// `body_min_bytes_per_second` bytes received (as Apache's mod_reqtimeout
+// MinRate), else 408: a trickle of one byte at a time cannot hold a
+// connection for long. The read buffer is bounded and chunk framing may not
+// outgrow the data; trailers, a Transfer-Encoding not ending in chunked and
+// an HTTP/1.1 request without exactly one Host are 400.
 //
 // Integrations run on the worker pool through a bounded queue (503 at once
 // when `max_queued_jobs` wait). When the integration timeout fires, a call
@@ -64,25 +68,31 @@ struct ServerOptions {
   std::size_t io_threads = 0;  // 0: one per core
   std::size_t workers = 16;    // threads for blocking integrations
   std::size_t max_connections = 4096;
+  // Open connections from one client address (as for the body budget share);
+  // more get 429 without being read.
+  std::size_t max_connections_per_client = 256;
   std::size_t max_body_bytes = 10 * 1024 * 1024;  // 10 485 760, API Gateway's limit
-  // Bytes of request bodies held at once across all connections. A request
-  // reserves its Content-Length (max_body_bytes when chunked) once its route
-  // and pre-check passed and before its body is read; one that does not fit
-  // gets 503 at once, so many slow uploads cannot pin max_connections ×
+  // Bytes of request bodies held at once across all connections, charged as
+  // they arrive (once the route and pre-check passed); a request that would
+  // pass it gets 503, so many slow uploads cannot pin max_connections ×
   // max_body_bytes of memory.
   std::size_t body_budget_bytes = 256 * 1024 * 1024;
-  // The same, per client address (IPv4, or the /64 of an IPv6 address): 429
-  // beyond it, so one client cannot take the whole budget.
+  // The same, per client address (IPv4, or the /64 of an IPv6 address), with
+  // the responses it has not read yet: 429 beyond it, so one client cannot
+  // take the whole budget.
   std::size_t client_body_budget_bytes = 32 * 1024 * 1024;
   // A body may take body_grace, plus one second per body_min_bytes_per_second
   // received; 408 when it falls behind.
   std::chrono::milliseconds body_grace{10000};
   std::size_t body_min_bytes_per_second = 32 * 1024;
-  std::size_t max_queued_jobs = 1024;      // integration calls waiting for a worker
-  std::uint32_t max_header_bytes = 10240;  // request line + headers
-  std::chrono::milliseconds idle_timeout{60000};
-  std::chrono::milliseconds write_timeout{30000};  // to write a response to a slow reader
+  std::size_t max_queued_jobs = 1024;               // integration calls waiting for a worker
+  std::uint32_t max_header_bytes = 10240;           // request line + headers
+  std::chrono::milliseconds idle_timeout{60000};    // waiting for a request's first byte
+  std::chrono::milliseconds header_timeout{10000};  // then for the rest of its headers
+  std::chrono::milliseconds write_timeout{30000};   // to write a response to a slow reader
   std::chrono::milliseconds shutdown_grace{30000};
+  // /readyz answers from a check at most this old (one check at a time).
+  std::chrono::milliseconds readiness_cache{1000};
 };
 
 // What the server holds right now, for monitoring and tests.

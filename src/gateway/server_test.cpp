@@ -31,6 +31,7 @@ constexpr std::string_view kRoutes = R"({
     "throws": {"integration_type": "AWS_PROXY", "integration_uri": "throws", "payload_format_version": "2.0"},
     "missing": {"integration_type": "AWS_PROXY", "integration_uri": "not_deployed", "payload_format_version": "2.0"},
     "block": {"integration_type": "AWS_PROXY", "integration_uri": "block", "payload_format_version": "2.0"},
+    "big": {"integration_type": "AWS_PROXY", "integration_uri": "big", "payload_format_version": "2.0"},
     "count": {"integration_type": "AWS_PROXY", "integration_uri": "count", "payload_format_version": "2.0",
               "timeout_milliseconds": 100}
   },
@@ -44,6 +45,7 @@ constexpr std::string_view kRoutes = R"({
     {"route_key": "ANY /missing", "authorization_type": "NONE", "target": "integrations/missing"},
     {"route_key": "ANY /block", "authorization_type": "NONE", "target": "integrations/block"},
     {"route_key": "ANY /count", "authorization_type": "NONE", "target": "integrations/count"},
+    {"route_key": "GET /big", "authorization_type": "NONE", "target": "integrations/big"},
     {"route_key": "ANY /seen/{proxy+}", "authorization_type": "NONE", "target": "integrations/echo"}
   ]})";
 
@@ -117,6 +119,9 @@ class GatewayServerTest : public ::testing::Test {
       gate_cv_.notify_all();
       gate_cv_.wait(lock, [this] { return gate_open_; });
       return functions::ProxyResponse{200, {}, "{}", false};
+    };
+    deps.functions["big"] = [](const functions::ProxyEvent&) {
+      return functions::ProxyResponse{200, {}, std::string(11 << 20, 'b'), false};
     };
     deps.functions["count"] = [this](const functions::ProxyEvent&) {
       ++counted_;
@@ -359,6 +364,7 @@ TEST_F(GatewayServerTest, RouteWithoutAuthorizationNeedsNoSignature) {
 }
 
 TEST_F(GatewayServerTest, HealthAndReadiness) {
+  start({.readiness_cache = std::chrono::milliseconds(0)});
   EXPECT_EQ(call(make(http::verb::get, "/healthz")).status, 200u);
   EXPECT_EQ(call(make(http::verb::get, "/readyz")).status, 200u);
   ready_ = false;
@@ -427,22 +433,24 @@ TEST_F(GatewayServerTest, BodyOverTheLimitIs413) {
 
 TEST_F(GatewayServerTest, BodiesBeyondTheInFlightBudgetGet503UntilBudgetFrees) {
   start({.max_body_bytes = 1024, .body_budget_bytes = 1500});
-  // A slow client holds 1000 bytes of the budget: headers sent, body not yet.
+  // A slow client holds 900 bytes of the budget: they arrived, the rest not yet.
   auto slow = connect();
-  asio::write(slow, asio::buffer(precheck_passing_head("/echo", 1000)));
-  ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 1000; }));
-  // A second 1000-byte body does not fit, from another address too.
+  asio::write(slow, asio::buffer(precheck_passing_head("/echo", 1000) + std::string(900, 'x')));
+  ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 900; }));
+  // A second 1000-byte body does not fit, from another address too: 503
+  // once the budget is spent, and what it had sent is given back.
   auto other = connect_from("127.0.0.2");
-  Reply refused = raw_exchange(other, precheck_passing_head("/echo", 1000));
+  Reply refused =
+      raw_exchange(other, precheck_passing_head("/echo", 1000) + std::string(1000, 'y'));
   EXPECT_EQ(refused.status, 503u);
   EXPECT_EQ(refused.body, R"({"message":"Service Unavailable"})");
+  ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 900; }));
   // Small bodies still fit beside it (and are then refused by SigV4: 403).
-  EXPECT_EQ(call(make(http::verb::post, "/open", std::string(100, 'z'))).status, 404u);
   auto small = connect();
   EXPECT_EQ(raw_exchange(small, precheck_passing_head("/echo", 100) + std::string(100, 'z')).status,
             403u);
   // When the slow request ends, its share is free again.
-  asio::write(slow, asio::buffer(std::string(1000, 'x')));
+  asio::write(slow, asio::buffer(std::string(100, 'x')));
   EXPECT_EQ(read_reply(slow).status, 403u);
   ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 0; }));
   auto later = connect();
@@ -494,40 +502,161 @@ TEST_F(GatewayServerTest, OneClientAddressIsHeldToItsShareOfTheBodyBudget) {
          .body_budget_bytes = 10000,
          .client_body_budget_bytes = 2500,
          .body_grace = std::chrono::seconds(30)});
-  // 127.0.0.2 holds two bodies; the third would pass its share: 429.
+  // 127.0.0.2 holds two bodies of 900 bytes each, still arriving.
   std::vector<tcp::socket> held;
   for (int i = 0; i < 2; ++i) {
     held.push_back(connect_from("127.0.0.2"));
-    asio::write(held.back(), asio::buffer(precheck_passing_head("/echo", 1000)));
+    asio::write(held.back(),
+                asio::buffer(precheck_passing_head("/echo", 1000) + std::string(900, 'x')));
   }
-  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.2") == 2000; }));
+  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.2") == 1800; }));
+  // A third would pass its share: 429, and its bytes are given back.
   auto third = connect_from("127.0.0.2");
-  Reply r = raw_exchange(third, precheck_passing_head("/echo", 1000));
+  Reply r = raw_exchange(third, precheck_passing_head("/echo", 1000) + std::string(1000, 'y'));
   EXPECT_EQ(r.status, 429u);
   EXPECT_EQ(r.body, R"({"message":"Too Many Requests"})");
-  EXPECT_EQ(server_->client_body_bytes("127.0.0.2"), 2000u);
+  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.2") == 1800; }));
   // Other addresses are not affected.
   auto other = connect_from("127.0.0.3");
-  asio::write(other, asio::buffer(precheck_passing_head("/echo", 1000)));
-  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.3") == 1000; }));
+  asio::write(other, asio::buffer(precheck_passing_head("/echo", 1000) + std::string(900, 'z')));
+  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.3") == 900; }));
   auto req = make(http::verb::post, "/echo", R"({"id":1})");
   sign(req, "AKIDALICE", "alice-secret-0123456789");
   EXPECT_EQ(call(std::move(req)).status, 200u);
 }
 
-// A body that stalls, or trickles below the minimum rate once the grace
-// period is over, loses its connection and its reservation.
+// Regression (security review, second pass): one address could take every
+// connection slot with requests that never finish their headers.
+TEST_F(GatewayServerTest, OneClientAddressIsHeldToItsShareOfConnections) {
+  start({.max_connections = 100, .max_connections_per_client = 3});
+  std::vector<tcp::socket> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(connect_from("127.0.0.2"));
+    asio::write(held.back(), asio::buffer(std::string("GET /open HTTP/1.1\r\nHost: h\r\n")));
+  }
+  ASSERT_TRUE(eventually([&] { return server_->stats().connections == 3; }));
+  auto fourth = connect_from("127.0.0.2");
+  Reply r = read_reply(fourth);
+  EXPECT_EQ(r.status, 429u);
+  EXPECT_EQ(call(make(http::verb::get, "/open")).status, 200u);  // 127.0.0.1 is served
+}
+
+// A request that starts and then trickles its headers is cut off after the
+// header timeout, not the (longer) idle timeout.
+TEST_F(GatewayServerTest, SlowHeadersAreCutOffAfterTheHeaderTimeout) {
+  start(
+      {.idle_timeout = std::chrono::seconds(60), .header_timeout = std::chrono::milliseconds(200)});
+  auto slow = connect();
+  asio::write(slow, asio::buffer(std::string("GET /open HTTP/1.1\r\nHost: h\r\n")));
+  Reply r = read_reply(slow);  // returns once the server gives up on the headers
+  EXPECT_NE(r.status, 200u);
+  ASSERT_TRUE(eventually([&] { return server_->stats().connections == 0; }));
+}
+
+// Regression (security review, second pass): a chunk-size line or extension
+// that never ends, or endless trailers, grew the read buffer without bound.
+TEST_F(GatewayServerTest, ChunkFramingAndTrailersAreBounded) {
+  const std::string head = "GET /open HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  {
+    auto s = connect();
+    beast::error_code ec;
+    asio::write(s, asio::buffer(head + "1;" + std::string(200000, 'a')), ec);
+    EXPECT_EQ(read_reply(s).status, 400u);
+  }
+  {
+    auto s = connect();
+    std::string trailers;
+    for (int i = 0; i < 20000; ++i) trailers += "X-T" + std::to_string(i) + ": v\r\n";
+    beast::error_code ec;
+    asio::write(s, asio::buffer(head + "1\r\nx\r\n0\r\n" + trailers), ec);
+    EXPECT_EQ(read_reply(s).status, 400u);
+  }
+  {
+    auto s = connect();  // one short trailer: refused too, trailers are not accepted
+    EXPECT_EQ(raw_exchange(s, head + "1\r\nx\r\n0\r\nX-T: v\r\n\r\n").status, 400u);
+  }
+  {
+    auto s = connect();  // plain chunked bodies work
+    Reply ok = raw_exchange(s,
+                            "GET /open HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_EQ(ok.status, 200u);
+    EXPECT_NE(ok.body.find(" abc "), std::string::npos);
+  }
+  EXPECT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 0; }));
+}
+
+// Regression (security review, second pass): a Transfer-Encoding that does
+// not end in chunked left Beast reading no body, so the body was parsed as a
+// second request; HEAD answers carried a body a keep-alive client would read
+// as the next response.
+TEST_F(GatewayServerTest, AmbiguousFramingIs400AndHeadHasNoBody) {
+  for (std::string te : {"gzip", "chunked, gzip", "identity"}) {
+    auto s = connect();
+    Reply r = raw_exchange(s, "POST /open HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: " + te +
+                                  "\r\n\r\nGET /open HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(r.status, 400u) << te;
+    EXPECT_EQ(r.headers["Connection"], "close") << te;
+  }
+  for (std::string hosts : {std::string(), std::string("Host: a\r\nHost: b\r\n")}) {
+    auto s = connect();
+    EXPECT_EQ(raw_exchange(s, "GET /open HTTP/1.1\r\n" + hosts + "\r\n").status, 400u) << hosts;
+  }
+  auto s = connect();
+  asio::write(s, asio::buffer(std::string("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n"
+                                          "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")));
+  // Read both responses as raw bytes: the HEAD one must end at its header.
+  std::string bytes;
+  beast::error_code ec;
+  char buf[4096];
+  while (bytes.find(R"({"status":"ok"})") == std::string::npos && !ec) {
+    std::size_t n = s.read_some(asio::buffer(buf), ec);
+    bytes.append(buf, n);
+  }
+  const std::size_t second = bytes.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << bytes;
+  EXPECT_EQ(bytes.substr(0, second).find("status"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.substr(0, second).find("Content-Length: 15"), std::string::npos) << bytes;
+}
+
+// Regression (security review, second pass): the IAM resource is the
+// decoded path, so `%2E%2E` or `%2F` could walk past a path-prefix Deny.
+TEST_F(GatewayServerTest, EncodedDotSegmentsAndSlashesAre400OnIamRoutes) {
+  for (std::string target : {"/contacts/%2E%2E", "/contacts/%2e", "/contacts/1%2F.."}) {
+    auto req = make(http::verb::get, target);
+    sign(req, "AKIDALICE", "alice-secret-0123456789");
+    EXPECT_EQ(call(std::move(req)).status, 400u) << target;
+  }
+  // An escape that decodes to a plain character is fine.
+  auto req = make(http::verb::get, "/ech%6F");
+  sign(req, "AKIDALICE", "alice-secret-0123456789");
+  EXPECT_EQ(call(std::move(req)).status, 200u);
+}
+
+// A client that does not read large responses holds them against its share:
+// its next request waits.
+TEST_F(GatewayServerTest, UnreadResponsesCountAgainstTheClientsShare) {
+  start({.client_body_budget_bytes = 10 * 1024 * 1024 + 1000});
+  // /big answers 11 MiB; the sockets' buffers hold far less, so the write waits.
+  auto reader = connect_from("127.0.0.5");
+  asio::write(reader, asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: h\r\n\r\n")));
+  ASSERT_TRUE(eventually([&] { return server_->client_body_bytes("127.0.0.5") > 0; }));
+  auto next = connect_from("127.0.0.5");
+  EXPECT_EQ(raw_exchange(next, "GET /open HTTP/1.1\r\nHost: h\r\n\r\n").status, 429u);
+  auto other = connect_from("127.0.0.6");
+  EXPECT_EQ(raw_exchange(other, "GET /open HTTP/1.1\r\nHost: h\r\n\r\n").status, 200u);
+}
+
 TEST_F(GatewayServerTest, BodiesBelowTheMinimumRateAreCutOff) {
   start({.body_grace = std::chrono::milliseconds(300), .body_min_bytes_per_second = 100});
   auto trickle = connect();
-  asio::write(trickle, asio::buffer(precheck_passing_head("/echo", 100000)));
-  ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 100000; }));
+  asio::write(trickle, asio::buffer(precheck_passing_head("/echo", 100000) + "0123456789"));
+  ASSERT_TRUE(eventually([&] { return server_->stats().body_bytes_reserved == 10; }));
   // One byte every 50 ms is 20 B/s, below the 100 B/s asked for.
   beast::error_code ec;
-  for (int i = 0; i < 200 && !ec; ++i) {
+  for (int i = 0; i < 200 && !ec && server_->stats().body_bytes_reserved != 0; ++i) {
     asio::write(trickle, asio::buffer("x", 1), ec);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (server_->stats().body_bytes_reserved == 0) break;
   }
   EXPECT_EQ(server_->stats().body_bytes_reserved, 0u);
   // The server closed the connection: reading ends.
@@ -630,11 +759,12 @@ TEST_F(GatewayServerTest, HttpProxyReencodesPathParameters) {
   Reply g = get("/many/x%20y/z");
   EXPECT_EQ(g.status, 200u);
   EXPECT_NE(g.body.find("GET /seen/g/x%20y/z "), std::string::npos) << g.body;
-  Reply dots = get("/one/..%2Fadmin");  // one segment "../admin": not a dot segment once encoded
-  EXPECT_NE(dots.body.find("GET /seen/p/..%2Fadmin "), std::string::npos) << dots.body;
+  Reply dotted = get("/one/a..b%2F.c");  // dots that are not a whole segment are data
+  EXPECT_NE(dotted.body.find("GET /seen/p/a..b%2F.c "), std::string::npos) << dotted.body;
   // Refused: control characters, and dot segments a greedy value would carry.
-  for (std::string target : {"/one/x%0D%0AInjected:%201", "/many/a%0Ab", "/many/..%2Fadmin",
-                             "/many/%2E%2E/admin", "/one/%2E%2E", "/one/%00"}) {
+  for (std::string target :
+       {"/one/x%0D%0AInjected:%201", "/many/a%0Ab", "/many/..%2Fadmin", "/one/..%2F..%2Fadmin",
+        "/one/a%2F..", "/many/%2E%2E/admin", "/one/%2E%2E", "/one/%00"}) {
     Reply bad = get(target);
     EXPECT_EQ(bad.status, 400u) << target;
     EXPECT_NE(bad.body.find("path parameter"), std::string::npos) << target;

@@ -9,8 +9,10 @@ fragments, so it cannot send them). Each test failed before its fix:
    budget before any route or signature check: 26 of them (25 x 10 MiB plus
    6 MiB, from other loopback addresses) made every request with a body
    answer 503 for 30 s. Requests refused from their headers now reserve
-   nothing, one address is held to its own share, and stalled bodies are cut
-   off after a grace period.
+   nothing, bodies are charged as they arrive, one address is held to its
+   own share, and stalled bodies are cut off after a grace period.
+
+A second review, reading as an attacker, found more; those tests say so.
 """
 import http.client
 import json
@@ -174,23 +176,25 @@ class GatewayAttackTest(unittest.TestCase):
     def test_one_address_is_held_to_its_share_and_others_are_served(self):
         held = []
         try:
-            # The default share per address is 32 MiB: of four 10 MiB bodies
-            # declared from one address, three are awaited and exactly one
-            # (whichever the server reads last) is refused at once with 429.
-            for _ in range(4):
-                held.append(held_request(self.gw, "127.0.0.2", self.pre_check_passing_head(TEN_MIB)))
-            answers = []
-            for s in held:
-                s.settimeout(3)
-                try:
-                    answers.append(read_response(s))
-                except socket.timeout:
-                    answers.append("held")
-            refused = [a for a in answers if a != "held"]
-            self.assertEqual(len(refused), 1, answers)
-            self.assertEqual((refused[0][0], json.loads(refused[0][1])), (429, {"message": "Too Many Requests"}))
+            # The default share per address is 32 MiB, charged as body bytes
+            # arrive: three 9 MiB partial bodies are held, a fourth is
+            # refused with 429 once it passes the share.
+            chunk = b"x" * (9 * 1024 * 1024)
+            for _ in range(3):
+                s = held_request(self.gw, "127.0.0.2", self.pre_check_passing_head(TEN_MIB))
+                s.sendall(chunk)
+                held.append(s)
+            fourth = held_request(self.gw, "127.0.0.2", self.pre_check_passing_head(TEN_MIB))
+            held.append(fourth)
+            try:
+                fourth.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused mid-body: the answer is already waiting
+            status, body = read_response(fourth)
+            self.assertEqual((status, json.loads(body)), (429, {"message": "Too Many Requests"}))
             # Another address still gets its own share, and signed calls are served.
             other = held_request(self.gw, "127.0.0.3", self.pre_check_passing_head(TEN_MIB))
+            other.sendall(chunk)
             held.append(other)
             other.settimeout(1)
             with self.assertRaises(socket.timeout):
@@ -199,6 +203,65 @@ class GatewayAttackTest(unittest.TestCase):
         finally:
             for s in held:
                 s.close()
+
+    def test_declared_bodies_on_a_public_route_hold_nothing(self):
+        # Found by the second review: GET /openapi.json needs no signature, and
+        # declared bodies there held the whole budget. Bodies are charged as
+        # they arrive, so declaring costs nothing.
+        held = []
+        try:
+            for i, size in enumerate([TEN_MIB] * 25 + [6 * 1024 * 1024]):
+                held.append(held_request(self.gw, f"127.0.1.{1 + i % 9}",
+                                         b"GET /openapi.json HTTP/1.1\r\nHost: h\r\n"
+                                         b"Content-Length: %d\r\n\r\n" % size))
+            time.sleep(0.5)  # give the server time to read all 26 heads (it answers none)
+            self.assertEqual(signed_get_by_id(self.gw)[0], 200)
+        finally:
+            for s in held:
+                s.close()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.gw.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def test_chunk_extensions_and_trailers_cannot_grow_memory(self):
+        # Found by the second review: a chunk-size line that never ends, or
+        # trailers without end, grew the read buffer by hundreds of MB.
+        before = self.rss_kib()
+        for tail in (b"1;" + b"a" * (64 * 1024 * 1024),
+                     b"1\r\nx\r\n0\r\n" + b"X-Trailer: v\r\n" * (4 * 1024 * 1024)):
+            s = held_request(self.gw, "127.0.0.5",
+                             b"GET /openapi.json HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try:
+                s.sendall(tail)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            try:
+                status, _ = read_response(s)
+            except ConnectionResetError:
+                status = None
+            s.close()
+            self.assertIn(status, (400, None))
+        self.assertLess(self.rss_kib() - before, 32 * 1024)  # well below the 64 MiB sent
+
+    def test_head_has_no_body_and_non_chunked_transfer_encoding_is_400(self):
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=10) as s:
+            s.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\nGET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+            data = b""
+            while data.count(b"HTTP/1.1 200") < 2 or not data.endswith(b'{"status":"ok"}'):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        first, _, rest = data.partition(b"\r\n\r\n")
+        self.assertIn(b"Content-Length: 15", first)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200"), data)  # no body after the HEAD header
+        status, _ = raw(self.gw, b"POST /healthz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"
+                                 b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(status, 400)
 
     def test_a_stalled_body_is_cut_off_after_the_grace_period(self):
         # gateway.body_grace_seconds is 10 by default; then 32 KiB/s must be kept up.
