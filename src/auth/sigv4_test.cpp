@@ -535,8 +535,8 @@ std::string presigned_target(std::string_view extra_query = "") {
   const std::string creq = *canonical_request(view, "host", kEmptyPayloadHash);
   const std::string sts =
       string_to_sign(kDate, credential_scope("20261128", "us-east-1", "execute-api"), creq);
-  const HexDigest sig = compute_signature(
-      derive_signing_key(kSecret, "20261128", "us-east-1", "execute-api"), sts);
+  const HexDigest sig =
+      compute_signature(derive_signing_key(kSecret, "20261128", "us-east-1", "execute-api"), sts);
   return "/contacts?" + query + "&X-Amz-Signature=" + std::string(auth::view(sig));
 }
 
@@ -601,6 +601,32 @@ TEST(Sigv4Verify, MismatchMessageEchoesNoHeaderValues) {
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service "
             "documentation for details.");
+}
+
+// Found by fuzz_sigv4: a year outside system_clock's range (1678..2262)
+// overflowed converting an unauthenticated X-Amz-Date or Date header.
+TEST(Sigv4Verify, DatesOutsideTheClocksRangeAreInvalid) {
+  for (std::string_view d : {"00000101T000000Z", "10150101T000000Z", "99991231T235959Z"}) {
+    EXPECT_FALSE(parse_amz_date(d).has_value()) << d;
+  }
+  EXPECT_TRUE(parse_amz_date("19000101T000000Z").has_value());
+  EXPECT_TRUE(parse_amz_date("22001231T235959Z").has_value());
+  Fixture f;
+  f.build(false);
+  f.storage[1].second = "10150101T000000Z";
+  f.storage.emplace_back("Authorization",
+                         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/10150101/us-east-1/execute-api/"
+                         "aws4_request,SignedHeaders=host;x-amz-date,Signature=00");
+  auto refused = Verifier(Settings::gateway()).precheck(f.view(), store_with(), kNow);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->catalogue_row(), 4);  // an unusable date, as a missing one
+  Fixture http_date;
+  http_date.build(false);
+  http_date.storage = {{"Host", "127.0.0.1:8080"}, {"Date", "Sun, 06 Nov 1094 08:49:37 GMT"}};
+  http_date.storage.emplace_back("Authorization",
+                                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/10941106/us-east-1/"
+                                 "execute-api/aws4_request,SignedHeaders=host;date,Signature=00");
+  EXPECT_TRUE(Verifier(Settings::gateway()).precheck(http_date.view(), store_with(), kNow));
 }
 
 TEST(Sigv4Verify, WrongTerminatorHasNoErrorType) {

@@ -7,6 +7,8 @@
 #include <random>
 #include <thread>
 
+#include "core/utf8.hpp"
+
 namespace cloudlet::gateway {
 
 namespace {
@@ -50,9 +52,11 @@ functions::ProxyEvent build_event(IncomingRequest& request, const Match& match,
   std::string content_type;
   std::string user_agent;
   std::string host;
+  // The event is JSON-able text: header values may carry obs-text (bytes
+  // above 0x7F that RFC 9110 allows), decoded query bytes need not be UTF-8.
   for (const auto& h : request.headers) {
     std::string name = lower(h.name);
-    std::string_view value = trim(h.value);
+    const std::string value = utf8::sanitize(trim(h.value));
     if (name == "content-type") content_type = std::string(value);
     if (name == "user-agent") user_agent = std::string(value);
     if (name == "host") host = std::string(value);
@@ -72,17 +76,19 @@ functions::ProxyEvent build_event(IncomingRequest& request, const Match& match,
     start = end + 1;
     if (piece.empty()) continue;
     auto eq = piece.find('=');
-    std::string name = percent_decode(piece.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? std::string() : percent_decode(piece.substr(eq + 1), true);
+    std::string name = utf8::sanitize(percent_decode(piece.substr(0, eq), true));
+    std::string value = eq == std::string_view::npos
+                            ? std::string()
+                            : utf8::sanitize(percent_decode(piece.substr(eq + 1), true));
     auto [it, inserted] = e.query_string_parameters.try_emplace(std::move(name), value);
     if (!inserted) {
       it->second += ',';
       it->second += value;
     }
   }
-  for (auto& [k, v] : match.parameters) e.path_parameters[k] = v;
-  if (is_textual_content_type(content_type)) {
+  for (auto& [k, v] : match.parameters) e.path_parameters[k] = utf8::sanitize(v);
+  // Text that is not UTF-8 travels base64-encoded, byte for byte.
+  if (is_textual_content_type(content_type) && utf8::valid(request.body)) {
     e.body = std::move(request.body);
   } else {
     e.body = base64_encode(request.body);

@@ -45,6 +45,33 @@ TEST(ProxyEvent, FollowsPayloadFormat2) {
   EXPECT_FALSE(e.is_base64_encoded);
 }
 
+// Found by fuzz_http_request: obs-text header values (allowed by RFC 9110),
+// decoded query bytes and textual bodies need not be UTF-8, and the event
+// must stay JSON text (the Lambda runtime sends it as JSON).
+TEST(ProxyEvent, HoldsOnlyUtf8TextAndCarriesOtherBodiesAsBase64) {
+  auto routes = RouteTable::compile(
+      R"({"integrations":{"f":{"integration_type":"AWS_PROXY","integration_uri":"f","payload_format_version":"2.0"}},)"
+      R"("routes":[{"route_key":"ANY /x/{p}","target":"integrations/f"}]})");
+  ASSERT_TRUE(routes.ok());
+  auto match = (*routes)->match("POST", "/x/%FF");
+  ASSERT_TRUE(match);
+  IncomingRequest in{"POST",
+                     "/x/%FF",
+                     "q=%FE&caf%C3%A9=1",
+                     {{"Host", "h"}, {"X-Obs", "caf\xE9"}, {"Content-Type", "text/plain"}},
+                     "not utf-8: \xFF",
+                     "127.0.0.1",
+                     "REQID",
+                     std::chrono::system_clock::time_point(std::chrono::seconds(1795843533))};
+  auto e = build_event(in, *match, nullptr, "123456789012", "cloudlet");
+  EXPECT_EQ(e.headers.at("x-obs"), "caf\xEF\xBF\xBD");
+  EXPECT_EQ(e.query_string_parameters.at("q"), "\xEF\xBF\xBD");
+  EXPECT_EQ(e.query_string_parameters.at("caf\xC3\xA9"), "1");
+  EXPECT_EQ(e.path_parameters.at("p"), "\xEF\xBF\xBD");
+  EXPECT_TRUE(e.is_base64_encoded);
+  EXPECT_EQ(base64_decode(e.body).value(), "not utf-8: \xFF");
+}
+
 TEST(ProxyEvent, BinaryBodiesAreBase64) {
   EXPECT_TRUE(is_textual_content_type("application/json; charset=utf-8"));
   EXPECT_TRUE(is_textual_content_type("application/vnd.api+json"));

@@ -265,7 +265,12 @@ class JsonStore final : public Store {
         return refuse("id " + std::to_string(u.id()) + " appears more than once");
       }
     }
-    if (!committed_.empty()) next_id_ = committed_.rbegin()->first + 1;
+    // The largest id may be the largest int32 (found by fuzz_users_json):
+    // then ids are exhausted, which create() reports, instead of wrapping.
+    if (!committed_.empty()) {
+      const std::int32_t last = committed_.rbegin()->first;
+      next_id_ = last == std::numeric_limits<std::int32_t>::max() ? last : last + 1;
+    }
     if (auto recorded = read_all(next_id_path_); recorded.ok()) {
       std::int32_t n = 0;
       auto parsed = std::from_chars(recorded->data(), recorded->data() + recorded->size(), n);

@@ -64,6 +64,20 @@ TEST(JsonStore, ReadsAFileTheSeedWrote) {
   EXPECT_EQ((*store)->create(valid("Bob", 30))->id, 8);
 }
 
+// Found by fuzz_users_json: a file holding id 2147483647 made the next id
+// overflow (UB), and the wrapped id was one the store then refused to load.
+TEST(JsonStore, AFileHoldingTheLargestIdReportsIdsExhausted) {
+  auto path = temp_dir() / "users.json";
+  write_file(path, R"({"users":[{"name":"Max","age":1,"id":2147483647}]})");
+  auto store = open_json_store(path);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto created = (*store)->create(valid("Next", 2));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, ErrorCode::kResourceExhausted);
+  store->reset();
+  EXPECT_TRUE(open_json_store(path).ok());  // the file is still one the store reads
+}
+
 TEST(JsonStore, RefusesABadFileAndLeavesItUntouched) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json at all", "not a valid users file"},
