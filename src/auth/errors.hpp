@@ -83,7 +83,7 @@ std::string incomplete_authorization(bool no_credential, bool no_signature, bool
                                      bool no_date,
                                      std::string_view raw_authorization);  // 4
 std::string incomplete_query(std::string_view missing_parameter);          // 4, query form
-std::string repeated_query_parameter(std::string_view name);              // 4, query form
+std::string repeated_query_parameter(std::string_view name);               // 4, query form
 std::string unsupported_algorithm(std::string_view algorithm);             // 4, query form
 std::string credential_elements(std::string_view credential);              // 5
 std::string wrong_region(std::string_view region);                         // 6
