@@ -1,8 +1,8 @@
 // The usermgmt json store's users.json parser (src/usermgmt/json_store.cpp,
 // JsonStore::load), reachable only by opening the store on a file: the
 // harness writes the input as users.json in a private temporary directory
-// (on /dev/shm when there is one, so the store's fsyncs cost nothing) and
-// opens the store there.
+// (under $FUZZ_TMPDIR, else on /dev/shm when there is one, so the store's
+// fsyncs cost nothing) and opens the store there.
 //
 // Input: the content of users.json.
 //
@@ -61,8 +61,12 @@ std::vector<usermgmt::User> all(usermgmt::Store& store) {
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   log::set_level(log::Level::kError);  // one "loaded" line per input otherwise
+  // FUZZ_TMPDIR (run.sh sets it inside its own work directory, so that even
+  // the directories of crashed runs go away), else /dev/shm, else TMPDIR.
   std::error_code ec;
-  fs::path base = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
+  const char* chosen = std::getenv("FUZZ_TMPDIR");
+  fs::path base = chosen != nullptr && *chosen != '\0' ? fs::path(chosen)
+                  : fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
                       ? fs::path("/dev/shm")
                       : fs::temp_directory_path();
   std::string tmpl = (base / "cloudlet-fuzz-users-XXXXXX").string();

@@ -47,8 +47,13 @@ if [[ -z ${ASAN_SYMBOLIZER_PATH:-} && -x /usr/lib/llvm-14/bin/llvm-symbolizer ]]
   export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cloudlet-fuzz.XXXXXX")
+# In memory when there is /dev/shm: fuzz_users_json writes a file per input.
+base=/dev/shm
+[[ -d $base && -w $base ]] || base=${TMPDIR:-/tmp}
+work=$(mktemp -d "$base/cloudlet-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+export FUZZ_TMPDIR=$work/tmp
+mkdir -p "$FUZZ_TMPDIR"
 # Any of these in a log is a finding even if the process exited 0.
 report='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ERROR: libFuzzer|fuzz invariant failed|SUMMARY: (Address|Undefined|Leak)Sanitizer'
 
