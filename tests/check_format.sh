@@ -10,8 +10,8 @@ fi
 bad=()
 while IFS= read -r f; do
   clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-done < <(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 2>/dev/null ||
-         find src tests -name '*.cpp' -o -name '*.hpp')
+done < <(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp' 2>/dev/null ||
+         find src tests fuzz -name '*.cpp' -o -name '*.hpp')
 if ((${#bad[@]})); then
   printf 'not formatted: %s\n' "${bad[@]}" >&2
   echo "fix with: clang-format -i ${bad[*]}" >&2

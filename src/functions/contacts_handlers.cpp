@@ -783,7 +783,8 @@ std::map<std::string, Handler> contacts_functions(std::shared_ptr<ContactsReposi
   std::map<std::string, Handler> out;
   for (const auto& [name, fn] : seed) {
     // Each handler holds the repository, so it lives as long as any route does.
-    out.emplace(name, [repo, fn](const ProxyEvent& e) { return fn(e, *repo); });
+    // `fn = fn`: clang before 16 cannot capture a structured binding.
+    out.emplace(name, [repo, fn = fn](const ProxyEvent& e) { return fn(e, *repo); });
   }
   out.emplace("contacts_openapi", [](const ProxyEvent& e) { return contacts_openapi(e); });
   return out;
