@@ -116,6 +116,15 @@ Status parse_int(std::string_view text, Int min, Int max, Int& out) {
   return {};
 }
 
+// A whole number of `Duration` units (seconds, milliseconds) in [min, max].
+template <class Duration>
+Status parse_duration(std::string_view text, long long min, long long max, Duration& out) {
+  long long n = 0;
+  if (Status st = parse_int<long long>(text, min, max, n); !st.ok()) return st;
+  out = Duration(n);
+  return {};
+}
+
 Status check_listen(std::string_view text) {
   auto colon = text.rfind(':');
   std::uint16_t port = 0;
@@ -214,19 +223,9 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
       {"db.pool_size",
        [&](std::string_view v) { return parse_int<std::size_t>(v, 1, 1000, s.db_pool_size); }},
       {"db.query_timeout_ms",
-       [&](std::string_view v) -> Status {
-         long long ms = 0;
-         if (Status st = parse_int<long long>(v, 1, 3600000, ms); !st.ok()) return st;
-         s.db_query_timeout = std::chrono::milliseconds(ms);
-         return {};
-       }},
+       [&](std::string_view v) { return parse_duration(v, 1, 3600000, s.db_query_timeout); }},
       {"auth.clock_skew_seconds",
-       [&](std::string_view v) -> Status {
-         long long secs = 0;
-         if (Status st = parse_int<long long>(v, 1, 86400, secs); !st.ok()) return st;
-         s.clock_skew = std::chrono::seconds(secs);
-         return {};
-       }},
+       [&](std::string_view v) { return parse_duration(v, 1, 86400, s.clock_skew); }},
       {"gateway.routes_file",
        [&](std::string_view v) -> Status {
          s.gateway_routes_file = v;
@@ -249,30 +248,15 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
          return parse_int<std::size_t>(v, 1, 1000000, s.gateway_max_connections_per_client);
        }},
       {"gateway.header_timeout_seconds",
-       [&](std::string_view v) -> Status {
-         long long secs = 0;
-         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
-         s.gateway_header_timeout = std::chrono::seconds(secs);
-         return {};
-       }},
+       [&](std::string_view v) { return parse_duration(v, 1, 3600, s.gateway_header_timeout); }},
       {"gateway.idle_timeout_seconds",
-       [&](std::string_view v) -> Status {
-         long long secs = 0;
-         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
-         s.gateway_idle_timeout = std::chrono::seconds(secs);
-         return {};
-       }},
+       [&](std::string_view v) { return parse_duration(v, 1, 3600, s.gateway_idle_timeout); }},
       {"gateway.client_body_budget_mb",
        [&](std::string_view v) {
          return parse_int<std::size_t>(v, 10, 1048576, s.gateway_client_body_budget_mb);
        }},
       {"gateway.body_grace_seconds",
-       [&](std::string_view v) -> Status {
-         long long secs = 0;
-         if (Status st = parse_int<long long>(v, 1, 3600, secs); !st.ok()) return st;
-         s.gateway_body_grace = std::chrono::seconds(secs);
-         return {};
-       }},
+       [&](std::string_view v) { return parse_duration(v, 1, 3600, s.gateway_body_grace); }},
       {"gateway.body_min_rate_kib",
        [&](std::string_view v) {
          return parse_int<std::size_t>(v, 1, 1048576, s.gateway_body_min_rate_kib);
