@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,16 +126,16 @@ void check_response(const ProxyResponse& r) {
   }
 }
 
-using SeedHandler = ProxyResponse (*)(const ProxyEvent&, ContactsRepository&);
-constexpr std::pair<const char*, SeedHandler> kSeed[] = {
-    {"contacts_insert", &contacts_insert},
-    {"contacts_get_by_contact_id", &contacts_get_by_contact_id},
-    {"contacts_get_by_company_id", &contacts_get_by_company_id},
-    {"contacts_update_by_contact_id", &contacts_update_by_contact_id},
-    {"contacts_delete_by_contact_id", &contacts_delete_by_contact_id},
-    {"contacts_get_by_dynamic_filter", &contacts_get_by_dynamic_filter},
-    {"contacts_get_by_pagination", &contacts_get_by_pagination},
-};
+// The functions by name, exactly as the gateway gets them.
+const std::map<std::string, Handler>& functions_of(std::shared_ptr<ContactsRepository> repo) {
+  static const std::map<std::string, Handler> fns = contacts_functions(std::move(repo));
+  return fns;
+}
+
+// The seed's seven: every function but the resource API and its document.
+bool is_seed(const std::string& name) {
+  return name != "contacts_api" && name != "contacts_openapi";
+}
 
 // `METHOD /target` of a request line, or nullopt.
 std::optional<std::pair<std::string_view, std::string_view>> request_line(std::string_view line) {
@@ -149,8 +151,8 @@ std::optional<std::pair<std::string_view, std::string_view>> request_line(std::s
 }
 
 // The resource API, with the event built by the gateway's own code.
-void resource_api(ContactsRepository& repo, std::string_view method, std::string_view raw_target,
-                  std::string_view body) {
+void resource_api(const std::map<std::string, Handler>& fns, std::string_view method,
+                  std::string_view raw_target, std::string_view body) {
   static const auto routes =
       std::move(*gateway::RouteTable::compile(gateway::default_routes_json()));
   auto target = fuzz::checked_parse_target(raw_target);
@@ -168,33 +170,31 @@ void resource_api(ContactsRepository& repo, std::string_view method, std::string
                               "JKJaXmPLvHcESHA=",
                               {}};
   ProxyEvent e = gateway::build_event(in, *match, nullptr, "000000000000", "cloudlet");
-  const std::string& fn = match->route->integration->function_name;
-  if (fn == "contacts_api" || fn == "contacts_openapi")
-    return check_response(contacts_api(e, repo));
-  for (const auto& [name, handler] : kSeed) {
-    if (fn == name) return check_response(handler(e, repo));
-  }
+  auto fn = fns.find(match->route->integration->function_name);
+  if (fn != fns.end()) check_response(fn->second(e));
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static FakeRepository repo;
+  static const auto repo = std::make_shared<FakeRepository>();
+  const auto& fns = functions_of(repo);
   const std::string_view input = fuzz::bytes(data, size);
 
   std::string_view body = input;
   const auto line = request_line(fuzz::cut(body, '\n'));
   if (line) {
-    resource_api(repo, line->first, line->second, body);
+    resource_api(fns, line->first, line->second, body);
   } else {
     body = input;
-    resource_api(repo, "POST", "/contacts", body);
-    resource_api(repo, "PUT", "/contacts/1", body);
+    resource_api(fns, "POST", "/contacts", body);
+    resource_api(fns, "PUT", "/contacts/1", body);
   }
 
   // The seed functions: the body as JSON, and flagged base64.
   for (int base64 = 0; base64 < 2; ++base64) {
-    for (const auto& [name, handler] : kSeed) {
+    for (const auto& [name, handler] : fns) {
+      if (!is_seed(name)) continue;
       ProxyEvent e;
       e.route_key = std::string("ANY /") + name;
       e.raw_path = std::string("/") + name;
@@ -202,7 +202,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       e.headers["content-type"] = "application/json";
       e.body = std::string(body);
       e.is_base64_encoded = base64 == 1;
-      check_response(handler(e, repo));
+      check_response(handler(e));
     }
   }
 
@@ -212,7 +212,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto back = proxy_event_from_json(json);
     FUZZ_CHECK(back.ok());
     FUZZ_CHECK(proxy_event_to_json(*back) == json);
-    check_response(contacts_api(*event, repo));
+    check_response(contacts_api(*event, *repo));
   } else {
     FUZZ_CHECK(event.error().code == ErrorCode::kInvalidArgument);
   }
