@@ -14,7 +14,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libssl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   # the embedded database (initdb, pg_ctl, postgres, pgbench, psql; pg_trgm ships in postgresql-15)
   postgresql-15 postgresql-client-15
