@@ -14,7 +14,8 @@
 //   make_event_envelope(entry, …)       for each entry that passed
 //
 // Pure functions, no clock: the caller passes `now`. Thread-safe.
-// Cost: linear in the request; validate_entry parses Detail once.
+// Cost: linear in the request; validate_entry and make_event_envelope each
+// parse Detail once (the envelope checks it to stay a JSON object).
 #pragma once
 
 #include <boost/json/value.hpp>
