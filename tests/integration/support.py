@@ -87,4 +87,9 @@ def wait_for_line(proc, needle, timeout=60.0):
         lines.append(line)
         if needle in line:
             return lines
-    raise AssertionError(f"no line with {needle!r} within {timeout}s; got:\n{''.join(lines)}")
+    # A process that exited says why on stderr (a port taken between
+    # free_port() and its bind, say): show it, or the failure is a guess.
+    why = ""
+    if proc.poll() is not None and proc.stderr is not None:
+        why = f"\nexit status {proc.returncode}, stderr:\n{proc.stderr.read()}"
+    raise AssertionError(f"no line with {needle!r} within {timeout}s; got:\n{''.join(lines)}{why}")
