@@ -85,9 +85,9 @@ class GatewayServerTest : public ::testing::Test {
     log_ = std::make_unique<logs::LogWriter>(logs::Options{.root = log_root_});
     Dependencies deps;
     deps.routes = *RouteTable::compile(kRoutes);
-    CredentialsBuilder creds("123456789012");
+    auth::PrincipalsBuilder creds("123456789012");
     EXPECT_TRUE(creds.add_document(kCredentials).ok());
-    deps.credentials = creds.build();
+    deps.principals = creds.build();
     deps.account_id = "123456789012";
     deps.api_id = "testapi";
     deps.log = log_.get();
@@ -849,10 +849,10 @@ TEST_F(GatewayServerTest, HttpProxyForwardsToTheUpstreamAndRoutesReloadAtomicall
   EXPECT_EQ(call(make(http::verb::post, "/echo", "{}")).status, 404u);  // the old table is gone
 }
 
-TEST_F(GatewayServerTest, CredentialsReloadAtomically) {
-  CredentialsBuilder b("123456789012");
+TEST_F(GatewayServerTest, PrincipalsReloadAtomically) {
+  auth::PrincipalsBuilder b("123456789012");
   b.add_full_access("carol", "AKIDCAROL", "carol-secret-0123456789");
-  server_->set_credentials(b.build());
+  server_->set_principals(b.build());
   auto req = make(http::verb::post, "/echo", "{}");
   sign(req, "AKIDCAROL", "carol-secret-0123456789");
   EXPECT_EQ(call(std::move(req)).status, 200u);

@@ -1,4 +1,4 @@
-#include "gateway/credentials.hpp"
+#include "auth/principals.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -6,14 +6,14 @@
 #include <fstream>
 #include <sstream>
 
-namespace cloudlet::gateway {
+namespace cloudlet::auth {
 namespace {
 
-auth::Decision invoke(const Credentials& c, std::string_view key, std::string_view method,
+Decision invoke(const Principals& c, std::string_view key, std::string_view method,
                       std::string_view path) {
   std::string arn =
-      auth::execute_api_arn("us-east-1", "123456789012", "cloudlet", "$default", method, path);
-  return auth::evaluate(c.policies_for(key), {"execute-api:Invoke", arn, nullptr});
+      execute_api_arn("us-east-1", "123456789012", "cloudlet", "$default", method, path);
+  return evaluate(c.policies_for(key), {"execute-api:Invoke", arn, nullptr});
 }
 
 constexpr std::string_view kDoc = R"({"principals":[
@@ -24,14 +24,14 @@ constexpr std::string_view kDoc = R"({"principals":[
   {"user_name":"bob","access_key_id":"AKIDBOB","secret_access_key":"s2"}]})";
 
 TEST(CredentialsFile, PoliciesAreAttachedPerAccessKey) {
-  CredentialsBuilder b("123456789012");
+  PrincipalsBuilder b("123456789012");
   ASSERT_TRUE(b.add_document(kDoc).ok());
   auto c = b.build();
-  EXPECT_EQ(invoke(*c, "AKIDALICE", "POST", "contacts_insert"), auth::Decision::kAllow);
+  EXPECT_EQ(invoke(*c, "AKIDALICE", "POST", "contacts_insert"), Decision::kAllow);
   EXPECT_EQ(invoke(*c, "AKIDALICE", "POST", "contacts_delete_by_contact_id"),
-            auth::Decision::kExplicitDeny);
+            Decision::kExplicitDeny);
   // No policy at all: default deny.
-  EXPECT_EQ(invoke(*c, "AKIDBOB", "POST", "contacts_insert"), auth::Decision::kImplicitDeny);
+  EXPECT_EQ(invoke(*c, "AKIDBOB", "POST", "contacts_insert"), Decision::kImplicitDeny);
   auto alice = c->store->find("AKIDALICE");
   ASSERT_TRUE(alice);
   EXPECT_EQ(alice->principal_arn, "arn:aws:iam::123456789012:user/alice");
@@ -40,7 +40,7 @@ TEST(CredentialsFile, PoliciesAreAttachedPerAccessKey) {
 }
 
 TEST(CredentialsFile, ErrorsNameTheKeyButNeverTheSecret) {
-  CredentialsBuilder b("123456789012");
+  PrincipalsBuilder b("123456789012");
   Status s = b.add_document(
       R"({"principals":[{"access_key_id":"AKIDX","secret_access_key":"TOPSECRET","policies":[{"Statement":[{"Effect":"Maybe"}]}]}]})");
   ASSERT_FALSE(s.ok());
@@ -55,17 +55,17 @@ TEST(CredentialsFile, ErrorsNameTheKeyButNeverTheSecret) {
 TEST(CredentialsEnvironment, DefinesAFullAccessPrincipal) {
   ::setenv("CLOUDLET_ACCESS_KEY_ID", "AKIDENV", 1);
   ::setenv("CLOUDLET_SECRET_ACCESS_KEY", "envsecret", 1);
-  auto c = load_credentials({.file = {}, .account_id = "123456789012"}, false);
+  auto c = load_principals({.file = {}, .account_id = "123456789012"}, false);
   ::unsetenv("CLOUDLET_ACCESS_KEY_ID");
   ::unsetenv("CLOUDLET_SECRET_ACCESS_KEY");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(invoke(**c, "AKIDENV", "DELETE", "contacts/1"), auth::Decision::kAllow);
+  EXPECT_EQ(invoke(**c, "AKIDENV", "DELETE", "contacts/1"), Decision::kAllow);
   EXPECT_EQ((*c)->store->find("AKIDENV")->secret_access_key, "envsecret");
 }
 
 TEST(CredentialsEnvironment, HalfSetIsAnError) {
   ::setenv("CLOUDLET_ACCESS_KEY_ID", "AKIDENV", 1);
-  auto c = load_credentials({.file = {}, .account_id = "1"}, false);
+  auto c = load_principals({.file = {}, .account_id = "1"}, false);
   ::unsetenv("CLOUDLET_ACCESS_KEY_ID");
   EXPECT_FALSE(c.ok());
 }
@@ -86,18 +86,18 @@ TEST(DevCredentials, GeneratedOncePrivateAndFullAccess) {
   auto second = ensure_dev_credentials(file);
   ASSERT_TRUE(second.ok());
   EXPECT_FALSE(second->created);
-  auto c = load_credentials({.file = file, .account_id = "123456789012", .use_environment = false},
+  auto c = load_principals({.file = file, .account_id = "123456789012", .use_environment = false},
                             true);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(invoke(**c, first->access_key_id, "GET", "contacts/1"), auth::Decision::kAllow);
+  EXPECT_EQ(invoke(**c, first->access_key_id, "GET", "contacts/1"), Decision::kAllow);
   std::filesystem::remove_all(dir);
 }
 
 TEST(CredentialsFile, MissingRequiredFileIsAnError) {
-  auto c = load_credentials(
+  auto c = load_principals(
       {.file = "/nonexistent/creds.json", .account_id = "1", .use_environment = false}, true);
   EXPECT_FALSE(c.ok());
 }
 
 }  // namespace
-}  // namespace cloudlet::gateway
+}  // namespace cloudlet::auth

@@ -1,4 +1,4 @@
-// Principals of the gateway: access-key pairs with their IAM policies,
+// The principals every API trusts: access-key pairs with their IAM policies,
 // loaded once into an immutable snapshot (auth's InMemoryCredentialStore plus
 // the compiled policies per key).
 //
@@ -7,7 +7,7 @@
 //   2. CLOUDLET_ACCESS_KEY_ID + CLOUDLET_SECRET_ACCESS_KEY from the
 //      environment: one full-access principal, for scripts and tests.
 //
-// Credentials file:
+// Principals file:
 //   {"principals": [{
 //      "user_name": "alice",                       // -> arn:aws:iam::<account>:user/alice
 //      "access_key_id": "AKIA…", "secret_access_key": "…",
@@ -16,7 +16,7 @@
 //   }]}
 //
 // Errors never contain a secret: they name the principal by access key id.
-// Thread safety: Credentials is immutable; share it as shared_ptr<const>.
+// Thread safety: Principals is immutable; share it as shared_ptr<const>.
 #pragma once
 
 #include <filesystem>
@@ -31,41 +31,41 @@
 #include "auth/sigv4.hpp"
 #include "core/result.hpp"
 
-namespace cloudlet::gateway {
+namespace cloudlet::auth {
 
-class Credentials {
+class Principals {
  public:
-  std::shared_ptr<const auth::InMemoryCredentialStore> store;
+  std::shared_ptr<const InMemoryCredentialStore> store;
 
   // The policies attached to `access_key_id`; empty (implicit deny) if none.
-  std::span<const auth::Policy> policies_for(std::string_view access_key_id) const;
+  std::span<const Policy> policies_for(std::string_view access_key_id) const;
   std::size_t size() const { return policies_.size(); }
 
  private:
-  friend class CredentialsBuilder;
-  std::unordered_map<std::string, std::vector<auth::Policy>> policies_;
+  friend class PrincipalsBuilder;
+  std::unordered_map<std::string, std::vector<Policy>> policies_;
 };
 
-class CredentialsBuilder {
+class PrincipalsBuilder {
  public:
-  explicit CredentialsBuilder(std::string account_id);
+  explicit PrincipalsBuilder(std::string account_id);
   // Adds every principal of a credentials document.
   Status add_document(std::string_view json);
   Status add_file(const std::filesystem::path& path);
   // One principal allowed everything (`Action: *`, `Resource: *`).
   void add_full_access(std::string user_name, std::string access_key_id, std::string secret);
-  std::shared_ptr<const Credentials> build();
+  std::shared_ptr<const Principals> build();
 
  private:
   std::string account_id_;
-  std::shared_ptr<auth::InMemoryCredentialStore> store_;
-  std::unordered_map<std::string, std::vector<auth::Policy>> policies_;
+  std::shared_ptr<InMemoryCredentialStore> store_;
+  std::unordered_map<std::string, std::vector<Policy>> policies_;
 };
 
 // The policy document that allows everything.
 std::string_view full_access_policy_json();
 
-struct CredentialSettings {
+struct PrincipalSettings {
   std::filesystem::path file;  // empty: none
   std::string account_id;
   bool use_environment = true;  // CLOUDLET_ACCESS_KEY_ID / CLOUDLET_SECRET_ACCESS_KEY
@@ -73,7 +73,7 @@ struct CredentialSettings {
 
 // Loads every source. An unreadable or invalid file is an error; a missing
 // file is an error only when `required`.
-Result<std::shared_ptr<const Credentials>> load_credentials(const CredentialSettings& settings,
+Result<std::shared_ptr<const Principals>> load_principals(const PrincipalSettings& settings,
                                                             bool required);
 
 // The development key pair written on first `cloudlet up`.
@@ -88,4 +88,4 @@ struct GeneratedKey {
 // OpenSSL's RAND_bytes.
 Result<GeneratedKey> ensure_dev_credentials(const std::filesystem::path& file);
 
-}  // namespace cloudlet::gateway
+}  // namespace cloudlet::auth

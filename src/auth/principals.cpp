@@ -1,4 +1,4 @@
-#include "gateway/credentials.hpp"
+#include "auth/principals.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,11 +13,11 @@
 
 #include "auth/crypto.hpp"
 
-namespace cloudlet::gateway {
+namespace cloudlet::auth {
 
 namespace json = boost::json;
 
-std::span<const auth::Policy> Credentials::policies_for(std::string_view access_key_id) const {
+std::span<const Policy> Principals::policies_for(std::string_view access_key_id) const {
   auto it = policies_.find(std::string(access_key_id));
   if (it == policies_.end()) return {};
   return it->second;
@@ -27,25 +27,25 @@ std::string_view full_access_policy_json() {
   return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
 }
 
-CredentialsBuilder::CredentialsBuilder(std::string account_id)
+PrincipalsBuilder::PrincipalsBuilder(std::string account_id)
     : account_id_(std::move(account_id)),
-      store_(std::make_shared<auth::InMemoryCredentialStore>()) {}
+      store_(std::make_shared<InMemoryCredentialStore>()) {}
 
 namespace {
 
 // A stable IAM-style unique id for a user ("AIDA" + 16 characters), derived
 // from the name so proxy events and logs show the same id across restarts.
 std::string user_id_for(std::string_view account, std::string_view user) {
-  auto digest = auth::sha256(std::string(account) + "/" + std::string(user));
+  auto digest = sha256(std::string(account) + "/" + std::string(user));
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   std::string id = "AIDA";
   for (std::size_t i = 0; i < 16; ++i) id.push_back(kAlphabet[digest[i] % 32]);
   return id;
 }
 
-auth::Credential make_credential(std::string_view account, std::string_view user,
+Credential make_credential(std::string_view account, std::string_view user,
                                  std::string secret) {
-  auth::Credential c;
+  Credential c;
   c.secret_access_key = std::move(secret);
   c.account_id = std::string(account);
   c.principal_arn = "arn:aws:iam::" + std::string(account) + ":user/" + std::string(user);
@@ -55,14 +55,14 @@ auth::Credential make_credential(std::string_view account, std::string_view user
 
 }  // namespace
 
-void CredentialsBuilder::add_full_access(std::string user_name, std::string access_key_id,
+void PrincipalsBuilder::add_full_access(std::string user_name, std::string access_key_id,
                                          std::string secret) {
-  auto policy = auth::parse_policy(full_access_policy_json());
+  auto policy = parse_policy(full_access_policy_json());
   store_->add(access_key_id, make_credential(account_id_, user_name, std::move(secret)));
   policies_[access_key_id] = {std::move(*policy)};
 }
 
-Status CredentialsBuilder::add_document(std::string_view text) {
+Status PrincipalsBuilder::add_document(std::string_view text) {
   boost::system::error_code ec;
   json::value doc = json::parse(text, ec);
   if (ec) return Error::invalid_argument("credentials: not valid JSON: " + ec.message());
@@ -107,17 +107,17 @@ Status CredentialsBuilder::add_document(std::string_view text) {
     const json::string* user = str("user_name");
     std::string user_name =
         user != nullptr && !user->empty() ? std::string(*user) : std::string(*key);
-    auth::Credential credential = make_credential(account_id_, user_name, std::string(*secret));
+    Credential credential = make_credential(account_id_, user_name, std::string(*secret));
     if (const json::string* token = str("session_token"))
       credential.session_token = std::string(*token);
-    std::vector<auth::Policy> policies;
+    std::vector<Policy> policies;
     if (const json::value* pol = p->if_contains("policies")) {
       if (!pol->is_array()) return Error::invalid_argument(where + ": policies must be an array");
       for (const auto& doc_v : pol->get_array()) {
         // A policy may be given inline (object) or as a JSON string, as IAM's API takes it.
         std::string text_doc =
             doc_v.is_string() ? std::string(doc_v.get_string()) : json::serialize(doc_v);
-        auto policy = auth::parse_policy(text_doc);
+        auto policy = parse_policy(text_doc);
         if (!policy.ok()) return Error::invalid_argument(where + ": " + policy.error().message);
         policies.push_back(std::move(*policy));
       }
@@ -128,7 +128,7 @@ Status CredentialsBuilder::add_document(std::string_view text) {
   return {};
 }
 
-Status CredentialsBuilder::add_file(const std::filesystem::path& path) {
+Status PrincipalsBuilder::add_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::unavailable("credentials: cannot read " + path.string());
   std::stringstream ss;
@@ -139,18 +139,18 @@ Status CredentialsBuilder::add_file(const std::filesystem::path& path) {
   return {};
 }
 
-std::shared_ptr<const Credentials> CredentialsBuilder::build() {
-  auto out = std::make_shared<Credentials>();
+std::shared_ptr<const Principals> PrincipalsBuilder::build() {
+  auto out = std::make_shared<Principals>();
   out->store = std::move(store_);
   out->policies_ = std::move(policies_);
-  store_ = std::make_shared<auth::InMemoryCredentialStore>();
+  store_ = std::make_shared<InMemoryCredentialStore>();
   policies_.clear();
   return out;
 }
 
-Result<std::shared_ptr<const Credentials>> load_credentials(const CredentialSettings& settings,
+Result<std::shared_ptr<const Principals>> load_principals(const PrincipalSettings& settings,
                                                             bool required) {
-  CredentialsBuilder builder(settings.account_id);
+  PrincipalsBuilder builder(settings.account_id);
   if (!settings.file.empty()) {
     std::error_code ec;
     if (std::filesystem::exists(settings.file, ec)) {
@@ -226,4 +226,4 @@ Result<GeneratedKey> ensure_dev_credentials(const std::filesystem::path& file) {
   return out;
 }
 
-}  // namespace cloudlet::gateway
+}  // namespace cloudlet::auth
