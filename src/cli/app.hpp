@@ -11,11 +11,11 @@
 #include <string>
 #include <utility>
 
+#include "auth/principals.hpp"
 #include "core/config.hpp"
 #include "core/pg_pool.hpp"
 #include "core/service.hpp"
 #include "db/cluster.hpp"
-#include "gateway/credentials.hpp"
 
 namespace cloudlet::cli {
 
@@ -76,7 +76,7 @@ std::filesystem::path credentials_path(const Settings& settings);
 void add_credentials_command(CLI::App& app, GlobalOptions& options);
 void add_openapi_command(CLI::App& app);
 // First `up`: a development key pair with full access in <data_dir>/credentials.json.
-Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
+Result<auth::GeneratedKey> ensure_gateway_credentials(const Settings& settings);
 // The four UserManagement servers (none, memory, json at <data_dir>/users.json,
 // postgres on `pool`) on usermgmt.host, base port + 0..3 (usermgmt_command.cpp).
 std::vector<ServicePtr> make_usermgmt_services(const Settings& settings,

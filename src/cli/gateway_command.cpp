@@ -7,11 +7,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "auth/principals.hpp"
 #include "cli/app.hpp"
 #include "core/log.hpp"
 #include "functions/contacts_handlers.hpp"
 #include "functions/pg_contacts_repository.hpp"
-#include "gateway/credentials.hpp"
 #include "gateway/server.hpp"
 #include "logs/log_groups.hpp"
 
@@ -53,12 +53,12 @@ std::filesystem::path credentials_path(const Settings& settings) {
                                            : std::filesystem::path(settings.credentials_file);
 }
 
-Result<gateway::GeneratedKey> ensure_gateway_credentials(const Settings& settings) {
+Result<auth::GeneratedKey> ensure_gateway_credentials(const Settings& settings) {
   // Only the default location gets a generated key: a configured file is the
   // operator's, and a missing one is their error, reported at load.
   if (!settings.credentials_file.empty())
-    return gateway::GeneratedKey{{}, settings.credentials_file, false};
-  return gateway::ensure_dev_credentials(credentials_path(settings));
+    return auth::GeneratedKey{{}, settings.credentials_file, false};
+  return auth::ensure_dev_credentials(credentials_path(settings));
 }
 
 Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_ptr<pg::Pool> pool) {
@@ -73,9 +73,9 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   }
   auto routes = gateway::RouteTable::compile(routes_text);
   if (!routes.ok()) return routes.error();
-  auto creds = gateway::load_credentials(
-      {.file = credentials_path(settings), .account_id = settings.account_id},
-      !settings.credentials_file.empty());
+  auto creds =
+      auth::load_principals({.file = credentials_path(settings), .account_id = settings.account_id},
+                            !settings.credentials_file.empty());
   if (!creds.ok()) return creds.error();
   if ((*creds)->size() == 0) {
     log::warn("gateway.no_credentials",
@@ -104,7 +104,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   auto repo = std::make_shared<functions::PgContactsRepository>(*pool);
   gateway::Dependencies deps;
   deps.routes = *routes;
-  deps.credentials = *creds;
+  deps.principals = *creds;
   deps.sigv4 = auth::Settings::gateway(settings.region);
   deps.sigv4.max_skew = settings.clock_skew;
   deps.account_id = settings.account_id;

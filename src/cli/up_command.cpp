@@ -13,8 +13,7 @@ namespace {
 // Where to reach each service and which credentials to use. Secrets stay in
 // their files (mode 0600); the banner shows commands that read them.
 void print_banner(const Settings& settings, const std::string& database_url,
-                  const std::vector<ServicePtr>& services,
-                  const gateway::GeneratedKey& credentials) {
+                  const std::vector<ServicePtr>& services, const auth::GeneratedKey& credentials) {
   std::error_code ec;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   if (ec) self = "cloudlet";

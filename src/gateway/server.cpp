@@ -55,10 +55,11 @@ http::Response internal_error() {
 }
 
 // The integration's answer as the client's response (spec §10.2).
-std::pair<http::Response, std::string> to_response(
-    std::optional<functions::ProxyResponse> response, std::string_view error) {
+std::pair<http::Response, std::string> to_response(std::optional<functions::ProxyResponse> response,
+                                                   std::string_view error) {
   if (!response || response->status_code < 100 || response->status_code > 599) {
-    return {internal_error(), response ? "invalid statusCode from integration" : std::string(error)};
+    return {internal_error(),
+            response ? "invalid statusCode from integration" : std::string(error)};
   }
   http::Response res;
   res.result(static_cast<unsigned>(response->status_code));
@@ -168,9 +169,9 @@ class GatewayCall final : public http::Call {
     if (match_.route->authorization == AuthorizationType::kAwsIam) {
       auth::RequestView view{method, path, exchange.target->query, headers, request.body(), {}};
       const auto now = api_.now();
-      std::string arn = auth::execute_api_arn(api_.authorizer.settings().region,
-                                              api_.deps.account_id, api_.deps.api_id, "$default",
-                                              method, percent_decode(path));
+      std::string arn =
+          auth::execute_api_arn(api_.authorizer.settings().region, api_.deps.account_id,
+                                api_.deps.api_id, "$default", method, percent_decode(path));
       const auth::ClientFacts client{exchange.peer_ip, request[wire::field::user_agent],
                                      request[wire::field::referer]};
       auth::AuthResult verified = api_.authorizer.verify(view, *principals_, now);
@@ -210,9 +211,10 @@ class GatewayCall final : public http::Call {
       return responder.respond(internal_error(),
                                "function " + integration.function_name + " is not deployed");
     }
-    IncomingRequest in{request.method_string(),  exchange.target->path, exchange.target->query,
-                       std::move(headers),       std::move(request.body()), exchange.peer_ip,
-                       exchange.request_id,      exchange.time};
+    IncomingRequest in{request.method_string(),   exchange.target->path,
+                       exchange.target->query,    std::move(headers),
+                       std::move(request.body()), exchange.peer_ip,
+                       exchange.request_id,       exchange.time};
     auto event = std::make_shared<functions::ProxyEvent>(build_event(
         in, match_, principal ? &*principal : nullptr, api_.deps.account_id, api_.deps.api_id));
     const functions::Handler* handler = &it->second;
@@ -236,9 +238,8 @@ class GatewayCall final : public http::Call {
                             .count();
           api->log_function(name, event->request_context.request_id, micros, failed,
                             response.status_code);
-          auto [res, error] =
-              to_response(failed ? std::nullopt : std::optional(std::move(response)),
-                          "function error");
+          auto [res, error] = to_response(
+              failed ? std::nullopt : std::optional(std::move(response)), "function error");
           responder.respond(std::move(res), std::move(error));
         },
         std::chrono::milliseconds(integration.timeout_ms));
@@ -263,9 +264,8 @@ class GatewayCall final : public http::Call {
     responder.submit(
         [responder, url = std::move(*url), fwd = std::move(fwd), timeout]() mutable {
           auto result = forward_http(url, std::move(fwd), timeout);
-          auto [res, error] =
-              result.ok() ? to_response(std::move(*result), {})
-                          : to_response(std::nullopt, result.error().message);
+          auto [res, error] = result.ok() ? to_response(std::move(*result), {})
+                                          : to_response(std::nullopt, result.error().message);
           responder.respond(std::move(res), std::move(error));
         },
         timeout);
@@ -319,6 +319,7 @@ void Server::Api::on_done(const http::Exchange& ex, const http::Call* call) {
 }
 
 Server::Server(ServerOptions options, Dependencies deps) {
+  if (options.name == http::ServerOptions{}.name) options.name = "gateway";
   http::ServerHooks hooks{deps.ready, deps.clock};
   api_ = std::make_unique<Api>(std::move(deps));
   server_ = std::make_unique<http::Server>(std::move(options), *api_, std::move(hooks));

@@ -34,13 +34,9 @@
 
 namespace cloudlet::gateway {
 
-// The shared server's options, with the gateway's name and port.
-struct ServerOptions : http::ServerOptions {
-  ServerOptions() {
-    name = "gateway";
-    port = 8080;
-  }
-};
+// The shared server's options (the CLI sets the gateway's port, 8080; a
+// name left at the default becomes "gateway").
+using ServerOptions = http::ServerOptions;
 using http::ServerStats;
 
 using HandlerMap = std::unordered_map<std::string, functions::Handler>;
