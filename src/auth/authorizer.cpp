@@ -8,8 +8,7 @@ namespace cloudlet::auth {
 
 Authorizer::Authorizer(Settings settings, std::shared_ptr<const Principals> principals)
     : verifier_(std::move(settings)) {
-  principals_.store(principals ? std::move(principals)
-                               : PrincipalsBuilder("000000000000").build());
+  principals_.store(principals ? std::move(principals) : PrincipalsBuilder("000000000000").build());
 }
 
 void Authorizer::set_principals(std::shared_ptr<const Principals> principals) {
@@ -27,10 +26,9 @@ AuthResult Authorizer::verify(const RequestView& request, const Principals& prin
   return verifier_.verify(request, *principals.store, now);
 }
 
-std::optional<AuthError> Authorizer::allow(const Principal& principal,
-                                           const Principals& principals, std::string_view action,
-                                           std::string_view resource, const ClientFacts& client,
-                                           Clock::time_point now) const {
+std::optional<AuthError> Authorizer::allow(const Principal& principal, const Principals& principals,
+                                           std::string_view action, std::string_view resource,
+                                           const ClientFacts& client, Clock::time_point now) const {
   auto policies = principals.policies_for(principal.access_key_id);
   // The condition context costs a dozen allocations; build it only for
   // principals whose policies have a Condition block (the default

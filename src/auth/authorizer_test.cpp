@@ -38,8 +38,8 @@ TEST(Authorizer, ConditionKeysComeFromTheClient) {
   Authorizer authorizer(Settings::event_bus(), principals());
   auto snapshot = authorizer.principals();
   Principal alice = principal_of(*snapshot, "AKIDALICE");
-  EXPECT_FALSE(authorizer.allow(alice, *snapshot, "events:PutEvents", kBus, {"10.1.2.3", "", ""},
-                                kNow));
+  EXPECT_FALSE(
+      authorizer.allow(alice, *snapshot, "events:PutEvents", kBus, {"10.1.2.3", "", ""}, kNow));
   auto denied =
       authorizer.allow(alice, *snapshot, "events:PutEvents", kBus, {"192.168.0.1", "", ""}, kNow);
   ASSERT_TRUE(denied);
@@ -62,9 +62,9 @@ TEST(Authorizer, ExplicitAndImplicitDenyBothRefuse) {
 TEST(Authorizer, GatewayDenialIsTheBareForbidden) {
   Authorizer authorizer(Settings::gateway(), principals());
   auto snapshot = authorizer.principals();
-  auto denied = authorizer.allow(principal_of(*snapshot, "AKIDBOB"), *snapshot,
-                                 "execute-api:Invoke", "arn:aws:execute-api:us-east-1:1:a/b/GET/",
-                                 {"127.0.0.1", "", ""}, kNow);
+  auto denied =
+      authorizer.allow(principal_of(*snapshot, "AKIDBOB"), *snapshot, "execute-api:Invoke",
+                       "arn:aws:execute-api:us-east-1:1:a/b/GET/", {"127.0.0.1", "", ""}, kNow);
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->http_status, 403);
   EXPECT_EQ(denied->message, "Forbidden");

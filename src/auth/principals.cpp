@@ -28,8 +28,7 @@ std::string_view full_access_policy_json() {
 }
 
 PrincipalsBuilder::PrincipalsBuilder(std::string account_id)
-    : account_id_(std::move(account_id)),
-      store_(std::make_shared<InMemoryCredentialStore>()) {}
+    : account_id_(std::move(account_id)), store_(std::make_shared<InMemoryCredentialStore>()) {}
 
 namespace {
 
@@ -43,8 +42,7 @@ std::string user_id_for(std::string_view account, std::string_view user) {
   return id;
 }
 
-Credential make_credential(std::string_view account, std::string_view user,
-                                 std::string secret) {
+Credential make_credential(std::string_view account, std::string_view user, std::string secret) {
   Credential c;
   c.secret_access_key = std::move(secret);
   c.account_id = std::string(account);
@@ -56,7 +54,7 @@ Credential make_credential(std::string_view account, std::string_view user,
 }  // namespace
 
 void PrincipalsBuilder::add_full_access(std::string user_name, std::string access_key_id,
-                                         std::string secret) {
+                                        std::string secret) {
   auto policy = parse_policy(full_access_policy_json());
   store_->add(access_key_id, make_credential(account_id_, user_name, std::move(secret)));
   policies_[access_key_id] = {std::move(*policy)};
@@ -149,7 +147,7 @@ std::shared_ptr<const Principals> PrincipalsBuilder::build() {
 }
 
 Result<std::shared_ptr<const Principals>> load_principals(const PrincipalSettings& settings,
-                                                            bool required) {
+                                                          bool required) {
   PrincipalsBuilder builder(settings.account_id);
   if (!settings.file.empty()) {
     std::error_code ec;

@@ -74,7 +74,7 @@ struct PrincipalSettings {
 // Loads every source. An unreadable or invalid file is an error; a missing
 // file is an error only when `required`.
 Result<std::shared_ptr<const Principals>> load_principals(const PrincipalSettings& settings,
-                                                            bool required);
+                                                          bool required);
 
 // The development key pair written on first `cloudlet up`.
 struct GeneratedKey {

@@ -10,7 +10,7 @@ namespace cloudlet::auth {
 namespace {
 
 Decision invoke(const Principals& c, std::string_view key, std::string_view method,
-                      std::string_view path) {
+                std::string_view path) {
   std::string arn =
       execute_api_arn("us-east-1", "123456789012", "cloudlet", "$default", method, path);
   return evaluate(c.policies_for(key), {"execute-api:Invoke", arn, nullptr});
@@ -86,8 +86,8 @@ TEST(DevCredentials, GeneratedOncePrivateAndFullAccess) {
   auto second = ensure_dev_credentials(file);
   ASSERT_TRUE(second.ok());
   EXPECT_FALSE(second->created);
-  auto c = load_principals({.file = file, .account_id = "123456789012", .use_environment = false},
-                            true);
+  auto c =
+      load_principals({.file = file, .account_id = "123456789012", .use_environment = false}, true);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(invoke(**c, first->access_key_id, "GET", "contacts/1"), Decision::kAllow);
   std::filesystem::remove_all(dir);

@@ -771,7 +771,8 @@ Status Server::start() {
   if (s.started) return {};
   beast::error_code ec;
   auto address = asio::ip::make_address(s.opts.host, ec);
-  if (ec) return Error::invalid_argument(s.opts.name + ": bad listen address '" + s.opts.host + "'");
+  if (ec)
+    return Error::invalid_argument(s.opts.name + ": bad listen address '" + s.opts.host + "'");
   std::size_t n = s.opts.io_threads != 0 ? s.opts.io_threads
                                          : std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) {

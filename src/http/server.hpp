@@ -109,11 +109,11 @@ struct ServerStats {
 // the session's thread writes it.
 struct Exchange {
   std::string request_id;
-  Clock::time_point time;                        // when the head arrived (the server's clock)
+  Clock::time_point time;  // when the head arrived (the server's clock)
   std::chrono::steady_clock::time_point started;
-  std::string method;                            // empty when the head did not parse
-  std::optional<Target> target;                  // only a parsed target; a refused one may hold any bytes
-  std::string peer_ip;                           // IPv4-mapped addresses shown as IPv4
+  std::string method;            // empty when the head did not parse
+  std::optional<Target> target;  // only a parsed target; a refused one may hold any bytes
+  std::string peer_ip;           // IPv4-mapped addresses shown as IPv4
   // Why the server or the handler refused or failed the request, for the
   // log only: never sent to the client.
   std::string error;
