@@ -67,6 +67,10 @@ void add_db_commands(CLI::App& app, GlobalOptions& options);
 void add_up_command(CLI::App& app, GlobalOptions& options);
 void add_gateway_command(CLI::App& app, GlobalOptions& options);
 void add_usermgmt_commands(CLI::App& app, GlobalOptions& options);
+void add_events_command(CLI::App& app, GlobalOptions& options);
+// The event bus: API, routing, delivery, schedules, the seed's default rules
+// (events_command.cpp); `up` and `cloudlet events` both use it.
+Result<ServicePtr> make_events_service(const Settings& settings, std::shared_ptr<pg::Pool> pool);
 
 // The gateway with its routes, credentials, contacts functions and logs
 // (gateway_command.cpp); `up` and `cloudlet gateway` both use it.

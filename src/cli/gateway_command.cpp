@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "functions/contacts_handlers.hpp"
 #include "functions/pg_contacts_repository.hpp"
+#include "events/ingest.hpp"
 #include "gateway/server.hpp"
 #include "logs/log_groups.hpp"
 
@@ -45,6 +46,18 @@ class WiredGateway final : public Service {
   std::unique_ptr<logs::LogWriter> log_;
   std::unique_ptr<gateway::GatewayService> service_;
 };
+
+// PutEvents for the gateway's EventBridge-PutEvents routes: into the bus's
+// durable inbox on the same database, routed by whichever process runs the
+// bus (`up` does; `cloudlet gateway` alone needs a `cloudlet events`).
+std::shared_ptr<events::EventIngest> make_event_ingest(const Settings& settings,
+                                                      std::shared_ptr<pg::Pool> pool) {
+  events::ApiSettings api;
+  api.region = settings.region;
+  api.account_id = settings.account_id;
+  api.max_put_events_bytes = settings.events_max_put_events_bytes;
+  return std::make_shared<events::EventIngest>(api, std::move(pool));
+}
 
 }  // namespace
 
@@ -101,6 +114,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   options.body_min_bytes_per_second = settings.gateway_body_min_rate_kib * 1024;
   options.max_queued_jobs = settings.gateway_max_queued_jobs;
 
+  auto ingest = make_event_ingest(settings, pool);
   auto repo = std::make_shared<functions::PgContactsRepository>(*pool);
   gateway::Dependencies deps;
   deps.routes = *routes;
@@ -112,6 +126,7 @@ Result<ServicePtr> make_gateway_service(const Settings& settings, std::shared_pt
   for (auto& [name, handler] : functions::contacts_functions(repo))
     deps.functions.emplace(name, handler);
   deps.ready = [p = pool.get()] { return p->ping(); };
+  deps.put_events = [ingest](const std::string& request) { return ingest->put_events(request); };
   auto log = std::make_unique<logs::LogWriter>(logs::Options{
       .root = settings.data_dir / "logs", .retention_days = settings.logs_retention_days});
   return ServicePtr(std::make_unique<WiredGateway>(std::move(pool), std::move(repo), std::move(log),

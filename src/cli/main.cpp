@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   cloudlet::cli::add_config_flags(app, options);
   cloudlet::cli::add_up_command(app, options);
   cloudlet::cli::add_gateway_command(app, options);
+  cloudlet::cli::add_events_command(app, options);
   cloudlet::cli::add_usermgmt_commands(app, options);
   cloudlet::cli::add_db_commands(app, options);
   cloudlet::cli::add_credentials_command(app, options);

@@ -20,6 +20,18 @@ const std::vector<ConfigKey>& config_keys() {
       {"api_id", "--api-id", "API id used in execute-api ARNs"},
       {"gateway.listen", "--gateway-listen", "HOST:PORT of the HTTP gateway"},
       {"events.listen", "--events-listen", "HOST:PORT of the event bus API"},
+      {"events.clock_skew_seconds", "--events-clock-skew-seconds",
+       "how far a signed event-bus request's X-Amz-Date may be from now"},
+      {"events.max_put_events_bytes", "--events-max-put-events-bytes",
+       "total size of one PutEvents request's entries (AWS: 1048576 since 2026, 262144 before)"},
+      {"events.max_event_pattern_chars", "--events-max-event-pattern-chars",
+       "longest EventPattern accepted (AWS's quota: 2048, at most 4096)"},
+      {"events.delivery_workers", "--events-delivery-workers",
+       "threads delivering events to targets (one delivery each at a time)"},
+      {"events.retry_initial_backoff_ms", "--events-retry-initial-backoff-ms",
+       "first retry delay of a failed delivery; doubles per retry up to 5 minutes"},
+      {"events.default_rules", "--events-default-rules",
+       "create the seed's trigger_usermgmt rules at start when missing (true/false)"},
       {"usermgmt.host", "--usermgmt-host", "host the four UserManagement servers listen on"},
       {"usermgmt.base_port", "--usermgmt-base-port",
        "port of the first UserManagement server (none); memory, json, postgres follow"},
@@ -204,6 +216,35 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
        [&](std::string_view v) -> Status {
          if (Status st = check_listen(v); !st.ok()) return st;
          s.events_listen = v;
+         return {};
+       }},
+      {"events.clock_skew_seconds",
+       [&](std::string_view v) { return parse_duration(v, 1, 86400, s.events_clock_skew); }},
+      {"events.max_put_events_bytes",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1024, 16777216, s.events_max_put_events_bytes);
+       }},
+      {"events.max_event_pattern_chars",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 4096, s.events_max_event_pattern_chars);
+       }},
+      {"events.delivery_workers",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 1, 256, s.events_delivery_workers);
+       }},
+      {"events.retry_initial_backoff_ms",
+       [&](std::string_view v) {
+         return parse_duration(v, 1, 3600000, s.events_retry_initial_backoff);
+       }},
+      {"events.default_rules",
+       [&](std::string_view v) -> Status {
+         if (v == "true" || v == "1") {
+           s.events_default_rules = true;
+         } else if (v == "false" || v == "0") {
+           s.events_default_rules = false;
+         } else {
+           return Error::invalid_argument("must be true or false");
+         }
          return {};
        }},
       {"usermgmt.host",

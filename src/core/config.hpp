@@ -31,6 +31,13 @@ struct Settings {
   std::string api_id = "cloudlet";
   std::string gateway_listen = "127.0.0.1:8080";
   std::string events_listen = "127.0.0.1:8081";
+  // Event bus (src/events).
+  std::chrono::seconds events_clock_skew{900};  // EventBridge's window, apart from the gateway's
+  std::size_t events_max_put_events_bytes = 1048576;
+  std::size_t events_max_event_pattern_chars = 2048;
+  std::size_t events_delivery_workers = 8;
+  std::chrono::milliseconds events_retry_initial_backoff{1000};
+  bool events_default_rules = true;  // the seed's rules, created by `up` when missing
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
   std::string credentials_file;              // empty: <data_dir>/credentials.json

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "gateway/put_events.hpp"
+
 namespace cloudlet::gateway {
 
 namespace json = boost::json;
@@ -74,6 +76,58 @@ const json::string* get_string(const json::object& o, std::string_view key) {
   return v == nullptr ? nullptr : v->if_string();
 }
 
+// AWS_PROXY with integration_subtype EventBridge-PutEvents (API Gateway's
+// first-class integration): request_parameters map PutEvents entry members
+// to literals or selectors; Detail, DetailType and Source are required, as
+// AWS requires them.
+Result<std::unique_ptr<Integration>> compile_event_bridge(std::unique_ptr<Integration> integration,
+                                                          const json::object& o) {
+  const std::string& id = integration->id;
+  const json::string* type = get_string(o, "integration_type");
+  const json::string* subtype = get_string(o, "integration_subtype");
+  if (subtype == nullptr || *subtype != "EventBridge-PutEvents" || type == nullptr ||
+      *type != "AWS_PROXY") {
+    return bad("integration '" + id +
+               "': the only integration_subtype is EventBridge-PutEvents, with integration_type "
+               "AWS_PROXY");
+  }
+  integration->type = IntegrationType::kEventBridgePutEvents;
+  const json::value* params = o.if_contains("request_parameters");
+  if (params == nullptr || !params->is_object())
+    return bad("integration '" + id + "': request_parameters (an object) is required");
+  static const std::set<std::string_view> kMembers = {
+      "Detail", "DetailType", "Source", "Time", "EventBusName", "Resources", "Region",
+      "TraceHeader"};
+  for (const auto& kv : params->get_object()) {
+    if (!kMembers.contains(std::string_view(kv.key()))) {
+      return bad("integration '" + id + "': request_parameters: unknown member '" +
+                 std::string(kv.key()) + "'");
+    }
+    if (!kv.value().is_string() || kv.value().get_string().empty()) {
+      return bad("integration '" + id + "': request_parameters." + std::string(kv.key()) +
+                 " must be a non-empty string");
+    }
+    if (Status s = check_parameter_selector(kv.value().get_string()); !s.ok())
+      return bad("integration '" + id + "': request_parameters." + std::string(kv.key()) + ": " +
+                 s.error().message);
+    integration->request_parameters.emplace_back(std::string(kv.key()),
+                                                 std::string(kv.value().get_string()));
+  }
+  for (const char* required : {"Detail", "DetailType", "Source"}) {
+    if (!params->get_object().contains(required)) {
+      return bad("integration '" + id + "': request_parameters." + required + " is required");
+    }
+  }
+  if (const json::value* t = o.if_contains("timeout_milliseconds")) {
+    if (!t->is_int64() || t->as_int64() < 50 || t->as_int64() > 30000) {
+      return bad("integration '" + id +
+                 "': timeout_milliseconds must be an integer from 50 to 30000");
+    }
+    integration->timeout_ms = static_cast<int>(t->as_int64());
+  }
+  return integration;
+}
+
 Result<std::unique_ptr<Integration>> compile_integration(std::string id, const json::value& v) {
   const json::object* o = v.if_object();
   if (o == nullptr) return bad("integration '" + id + "' must be an object");
@@ -90,10 +144,10 @@ Result<std::unique_ptr<Integration>> compile_integration(std::string id, const j
   const json::string* type = get_string(*o, "integration_type");
   const json::string* uri = get_string(*o, "integration_uri");
   if (type == nullptr) return bad("integration '" + id + "': integration_type is required");
-  if (o->contains("integration_subtype")) {
-    return bad(
-        "integration '" + id +
-        "': integration_subtype (EventBridge-PutEvents) is not supported by this gateway yet");
+  if (o->contains("integration_subtype")) return compile_event_bridge(std::move(integration), *o);
+  if (o->contains("request_parameters")) {
+    return bad("integration '" + id +
+               "': request_parameters are only for integration_subtype EventBridge-PutEvents");
   }
   if (uri == nullptr || uri->empty())
     return bad("integration '" + id + "': integration_uri is required");

@@ -43,7 +43,7 @@
 namespace cloudlet::gateway {
 
 enum class AuthorizationType { kNone, kAwsIam };
-enum class IntegrationType { kFunction, kHttpProxy };
+enum class IntegrationType { kFunction, kHttpProxy, kEventBridgePutEvents };
 
 struct Integration {
   std::string id;
@@ -52,6 +52,9 @@ struct Integration {
   std::string uri;             // kHttpProxy: http://host:port/path, `{name}` substituted
   std::string method = "ANY";  // kHttpProxy: ANY = the request's method
   int timeout_ms = 30000;      // 50 … 30000, as API Gateway allows
+  // kEventBridgePutEvents: PutEvents entry member -> a literal or a
+  // `$request.body.<path>` / `$request.header.<name>` selector (put_events.hpp).
+  std::vector<std::pair<std::string, std::string>> request_parameters;
 };
 
 struct Route {

@@ -9,6 +9,7 @@
 #include "auth/iam.hpp"
 #include "gateway/event.hpp"
 #include "gateway/http_proxy.hpp"
+#include "gateway/put_events.hpp"
 
 namespace cloudlet::gateway {
 
@@ -187,6 +188,9 @@ class GatewayCall final : public http::Call {
     if (integration.type == IntegrationType::kFunction) {
       return invoke_function(integration, request, headers, exchange, principal, responder);
     }
+    if (integration.type == IntegrationType::kEventBridgePutEvents) {
+      return invoke_event_bus(integration, request, headers, responder);
+    }
     invoke_http(integration, request, headers, exchange, responder);
   }
 
@@ -241,6 +245,35 @@ class GatewayCall final : public http::Call {
           auto [res, error] = to_response(
               failed ? std::nullopt : std::optional(std::move(response)), "function error");
           responder.respond(std::move(res), std::move(error));
+        },
+        std::chrono::milliseconds(integration.timeout_ms));
+  }
+
+  // The EventBridge-PutEvents integration: the entry built from the request
+  // here (400 when a selector finds nothing), PutEvents on the worker pool,
+  // and its answer as the response.
+  void invoke_event_bus(const Integration& integration, const http::Request& request,
+                        const std::vector<auth::HeaderField>& headers,
+                        const http::Responder& responder) {
+    if (!api_.deps.put_events) {
+      return responder.respond(internal_error(), "no event bus for EventBridge-PutEvents");
+    }
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const auto& h : headers) fields.emplace_back(h.name, h.value);
+    auto body = put_events_request(integration, {request.body(), &fields});
+    if (!body.ok()) {
+      return responder.respond(gateway_error(wire::status::bad_request, body.error().message),
+                               body.error().message);
+    }
+    const auto* put_events = &api_.deps.put_events;
+    responder.submit(
+        [responder, put_events, body = std::move(*body)] {
+          auto [status, text] = (*put_events)(body);
+          http::Response res;
+          res.result(status);
+          res.set(wire::field::content_type, "application/json");
+          res.body() = std::move(text);
+          responder.respond(std::move(res), status >= 400 ? "PutEvents failed" : "");
         },
         std::chrono::milliseconds(integration.timeout_ms));
   }

@@ -48,6 +48,10 @@ struct Dependencies {
   std::string account_id = "000000000000";
   std::string api_id = "cloudlet";
   HandlerMap functions;
+  // The event bus's PutEvents, for EventBridge-PutEvents integrations:
+  // the request JSON in, the HTTP status and body out. Blocking (it stores
+  // the events durably); runs on the worker pool. Unset: those routes 500.
+  std::function<std::pair<unsigned, std::string>(const std::string& request_json)> put_events;
   // /readyz: blocking (it talks to the database); runs on the worker pool.
   // Unset: ready whenever the process is up.
   std::function<Status()> ready;

@@ -1,0 +1,170 @@
+// `cloudlet events`: the event bus alone (its API, routing, delivery and
+// schedules), the wiring `cloudlet up` reuses, and `cloudlet events
+// dead-letters` to read the dead-letter store.
+#include <iostream>
+
+#include "cli/app.hpp"
+#include "core/log.hpp"
+#include "core/uuid.hpp"
+#include "events/api.hpp"
+#include "events/default_rules.hpp"
+#include "events/event_appender.hpp"
+#include "events/http_api.hpp"
+#include "events/runtime.hpp"
+#include "events/store.hpp"
+
+namespace cloudlet::cli {
+
+namespace {
+
+std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  return {listen.substr(0, colon),
+          static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
+}
+
+// Owns the bus's parts and stops them in order: the API first (no new
+// events), then the appender (every accepted call answered), then the
+// background work.
+class WiredEvents final : public Service {
+ public:
+  WiredEvents(const Settings& settings, std::shared_ptr<pg::Pool> pool,
+              std::shared_ptr<const auth::Principals> principals)
+      : pool_(std::move(pool)), store_(*pool_), appender_(store_) {
+    events::ApiSettings api;
+    api.region = settings.region;
+    api.account_id = settings.account_id;
+    api.max_put_events_bytes = settings.events_max_put_events_bytes;
+    api.max_event_pattern_chars = settings.events_max_event_pattern_chars;
+    events::RuntimeSettings rt;
+    rt.region = settings.region;
+    rt.account_id = settings.account_id;
+    rt.delivery_workers = settings.events_delivery_workers;
+    rt.backoff.initial = settings.events_retry_initial_backoff;
+    runtime_ = std::make_unique<events::EventBusRuntime>(rt, store_);
+    api_ = std::make_unique<events::EventBusApi>(
+        api, store_, appender_, [] { return random_uuid(); }, [r = runtime_.get()] { r->wake(); });
+    auto [host, port] = split_listen(settings.events_listen);
+    http::ServerOptions options;
+    options.name = "events";
+    options.host = host;
+    options.port = port;
+    options.workers = settings.db_pool_size;
+    options.max_body_bytes = 2 * settings.events_max_put_events_bytes + 65536;
+    events::HttpApiDependencies deps;
+    deps.api = api_.get();
+    deps.principals = std::move(principals);
+    deps.sigv4 = auth::Settings::event_bus(settings.region);
+    deps.sigv4.max_skew = settings.events_clock_skew;
+    deps.ready = [p = pool_.get()] { return p->ping(); };
+    host_ = host;
+    http_ = std::make_unique<events::HttpApi>(options, std::move(deps));
+    if (settings.events_default_rules) {
+      defaults_ = events::seed_rules(settings.usermgmt_host, settings.usermgmt_base_port,
+                                     settings.region, settings.account_id);
+    }
+  }
+  ~WiredEvents() override { stop(); }
+
+  std::string name() const override { return "events"; }
+  Status start() override {
+    auto created = events::ensure_rules(store_, defaults_);
+    if (!created.ok()) return created.error();
+    for (const auto& rule : *created) log::info("events.default_rule_created", {{"rule", rule}});
+    runtime_->start();
+    return http_->start();
+  }
+  void stop() override {
+    http_->stop();
+    runtime_->stop();
+  }
+  std::string endpoint() const override {
+    return "http://" + host_ + ":" + std::to_string(http_->port()) + "  (aws events --endpoint-url)";
+  }
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+  events::EventStore store_;
+  events::EventAppender appender_;
+  std::unique_ptr<events::EventBusRuntime> runtime_;
+  std::unique_ptr<events::EventBusApi> api_;
+  std::unique_ptr<events::HttpApi> http_;
+  std::vector<events::DefaultRule> defaults_;
+  std::string host_;
+};
+
+void run_events(const GlobalOptions& options) {
+  block_stop_signals();
+  Settings settings = load_settings_or_exit(options);
+  auto opened = open_database(settings, true);
+  if (!opened.ok()) die(opened.error().message);
+  Database database = std::move(*opened);
+  auto pool = std::make_shared<pg::Pool>(pool_settings(settings, database.url));
+  auto service = make_events_service(settings, pool);
+  if (!service.ok()) database.fail(service.error().message);
+  if (Status s = (*service)->start(); !s.ok()) database.fail(s.error().message);
+  std::cout << "events listening on " << (*service)->endpoint() << "\nPress Ctrl-C to stop.\n"
+            << std::flush;
+  log::info("events.stopping", {{"signal", wait_for_stop_signal()}});
+  (*service)->stop();
+  service->reset();
+  pool.reset();
+  database.release();
+  std::cout << "events stopped\n";
+}
+
+void run_dead_letters(const GlobalOptions& options, const std::string& bus, int limit) {
+  Settings settings = load_settings_or_exit(options);
+  auto opened = open_database(settings, true);
+  if (!opened.ok()) die(opened.error().message);
+  Database database = std::move(*opened);
+  pg::Pool pool(pool_settings(settings, database.url));
+  events::EventStore store(pool);
+  std::optional<std::string_view> only;
+  if (!bus.empty()) only = bus;
+  auto letters = store.list_dead_letters(only, 0, limit);
+  if (!letters.ok()) database.fail(letters.error().message);
+  // One JSON line per dead letter, with AWS's attribute names.
+  for (const auto& d : *letters) {
+    boost::json::object o;
+    o["Id"] = d.id;
+    o["EventId"] = d.event_id;
+    o["EventBusName"] = d.bus;
+    o["RULE_ARN"] = d.rule_arn;
+    o["TARGET_ARN"] = d.target_arn;
+    o["ERROR_CODE"] = d.error_code;
+    o["ERROR_MESSAGE"] = d.error_message;
+    if (d.exhausted_retry_condition) o["EXHAUSTED_RETRY_CONDITION"] = *d.exhausted_retry_condition;
+    o["RETRY_ATTEMPTS"] = d.retry_attempts;
+    o["Payload"] = d.payload;
+    std::cout << boost::json::serialize(o) << "\n";
+  }
+  database.release();
+}
+
+}  // namespace
+
+Result<ServicePtr> make_events_service(const Settings& settings, std::shared_ptr<pg::Pool> pool) {
+  auto principals = auth::load_principals(
+      {.file = credentials_path(settings), .account_id = settings.account_id},
+      !settings.credentials_file.empty());
+  if (!principals.ok()) return principals.error();
+  return ServicePtr(std::make_unique<WiredEvents>(settings, std::move(pool), *principals));
+}
+
+void add_events_command(CLI::App& app, GlobalOptions& options) {
+  auto* cmd = app.add_subcommand(
+      "events", "run the event bus (EventBridge API, rules, targets, schedules) alone");
+  cmd->callback([&options, cmd] {
+    if (cmd->get_subcommands().empty()) run_events(options);
+  });
+  auto* dead = cmd->add_subcommand("dead-letters",
+                                   "print the dead-letter store, one JSON line per event given up");
+  auto bus = std::make_shared<std::string>();
+  auto limit = std::make_shared<int>(100);
+  dead->add_option("--bus", *bus, "only this event bus");
+  dead->add_option("--limit", *limit, "at most this many")->check(CLI::Range(1, 10000));
+  dead->callback([&options, bus, limit] { run_dead_letters(options, *bus, *limit); });
+}
+
+}  // namespace cloudlet::cli
