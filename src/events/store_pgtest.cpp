@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 
 #include <atomic>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -245,12 +246,15 @@ TEST_F(StoreTest, PutRuleRefusesANewRulePastTheLimitButReplacesExistingOnes) {
 
 TEST_F(StoreTest, ConcurrentNewRulesNeverOvershootTheLimit) {
   constexpr int kThreads = 8, kLimit = 5;
+  std::latch start(kThreads);
   std::atomic<int> created{0}, refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       pg::Pool pool({.url = url_, .size = 1});
       EventStore store(pool);
+      EXPECT_TRUE(pool.ping().ok());  // connected before the start line
+      start.arrive_and_wait();
       for (int i = 0; i < 3; ++i) {
         auto r = store.put_rule(rule("default", "t" + std::to_string(t) + "-" + std::to_string(i)),
                                 kLimit);
@@ -384,12 +388,15 @@ TEST_F(StoreTest, TheSixthTargetIsRefusedButReplacingOneOfFiveIsNot) {
 TEST_F(StoreTest, ConcurrentPutTargetsNeverOvershootTheLimit) {
   ASSERT_TRUE(store_.put_rule(rule("default", "r"), 300).ok());
   constexpr int kThreads = 8;
+  std::latch start(kThreads);
   std::atomic<int> accepted{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       pg::Pool pool({.url = url_, .size = 1});
       EventStore store(pool);
+      EXPECT_TRUE(pool.ping().ok());
+      start.arrive_and_wait();
       if (store.put_targets("default", "r", {target("t" + std::to_string(t))}, 5).ok()) ++accepted;
     });
   }
@@ -872,12 +879,15 @@ TEST_F(StoreTest, ConcurrentClaimsOfOneInstantHaveExactlyOneWinner) {
   ASSERT_TRUE(store_.put_rule(rule("default", "tick"), 300).ok());
   const std::chrono::sys_seconds t{std::chrono::seconds(1'800'000'000)};
   for (int round = 0; round < 5; ++round) {
+    std::latch start(6);
     std::atomic<int> won{0}, failed{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 6; ++i) {
       threads.emplace_back([&] {
         pg::Pool pool({.url = url_, .size = 1});
         EventStore store(pool);
+        EXPECT_TRUE(pool.ping().ok());
+        start.arrive_and_wait();
         auto claimed = store.claim_schedule_fire("default", "tick", t + seconds(60 * round));
         if (!claimed.ok()) ++failed;
         if (claimed.ok() && *claimed) ++won;
