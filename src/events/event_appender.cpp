@@ -1,5 +1,6 @@
 #include "events/event_appender.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -13,15 +14,19 @@ struct EventAppender::Call {
 };
 
 EventAppender::EventAppender(EventStore& store, Options options)
-    : store_(store), options_(options), writer_([this] { write_batches(); }) {}
+    : store_(store), options_(options) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(options_.writers, 1); ++i) {
+    writers_.emplace_back([this] { write_batches(); });
+  }
+}
 
 EventAppender::~EventAppender() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  queued_.notify_one();
-  writer_.join();
+  queued_.notify_all();
+  for (std::thread& writer : writers_) writer.join();
 }
 
 std::size_t EventAppender::batches_written() const {

@@ -23,18 +23,19 @@ void ArrayLiteral::add(std::optional<std::string_view> element) {
     return;
   }
   separate();
-  text_ += "NULL";
+  text_.append("NULL", 4);
 }
 
 void ArrayLiteral::add(std::int64_t number) {
   separate();
-  text_ += std::to_string(number);
+  text_.append(std::to_string(number));
 }
 
 std::string ArrayLiteral::take() {
-  std::string out = std::move(text_);
-  out.push_back('}');
-  text_ = "{";
+  text_.push_back('}');
+  std::string out;
+  out.swap(text_);
+  text_.push_back('{');
   return out;
 }
 
