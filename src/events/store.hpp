@@ -151,14 +151,19 @@ class EventStore {
   // matching and rendering in memory), inserts every delivery it returns (due
   // at `now`) and deletes the events. Returns how many events were routed.
   // Concurrent routers never route one event twice; a failure before commit
-  // leaves the events to be routed again.
+  // leaves the events to be routed again. kUnknown (connection lost at
+  // COMMIT): they may have been routed, and if not they will be again, so a
+  // delivery can be duplicated but never lost (at-least-once).
+  // ingested_at comes back at microsecond precision (timestamptz).
   Result<std::size_t> route_pending(std::size_t limit, const RouteFn& route,
                                     Clock::time_point now = Clock::now());
 
   // --- deliveries ---
   // Leases up to `limit` due deliveries (next_attempt_at <= now, earliest
   // first) to `owner` until now + lease: until then they are not due for
-  // anyone else; when the lease expires they are due again.
+  // anyone else; when the lease expires they are due again. `owner` must be
+  // unique per worker (e.g. host, pid and worker number): ownership is all
+  // that complete/retry/dead-letter check.
   Result<std::vector<Delivery>> lease_due(std::string_view owner, std::size_t limit,
                                           std::chrono::milliseconds lease,
                                           Clock::time_point now = Clock::now());
