@@ -75,7 +75,10 @@ CREATE TABLE pending_events (
   bus         text NOT NULL,
   event_id    text NOT NULL,
   envelope    text NOT NULL,
-  ingested_at timestamptz NOT NULL
+  ingested_at timestamptz NOT NULL,
+  -- A schedule's event goes to its own rule only, never through the
+  -- patterns (a rule matching source aws.events must not see it).
+  only_rule   text NULL
 );
 
 -- Deliveries still owed: one per (event, matching target), with the target

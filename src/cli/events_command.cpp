@@ -19,8 +19,7 @@ namespace {
 
 std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
-  return {listen.substr(0, colon),
-          static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
+  return {listen.substr(0, colon), static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
 }
 
 // Owns the bus's parts and stops them in order: the API first (no new
@@ -79,7 +78,8 @@ class WiredEvents final : public Service {
     runtime_->stop();
   }
   std::string endpoint() const override {
-    return "http://" + host_ + ":" + std::to_string(http_->port()) + "  (aws events --endpoint-url)";
+    return "http://" + host_ + ":" + std::to_string(http_->port()) +
+           "  (aws events --endpoint-url)";
   }
 
  private:
@@ -145,9 +145,9 @@ void run_dead_letters(const GlobalOptions& options, const std::string& bus, int 
 }  // namespace
 
 Result<ServicePtr> make_events_service(const Settings& settings, std::shared_ptr<pg::Pool> pool) {
-  auto principals = auth::load_principals(
-      {.file = credentials_path(settings), .account_id = settings.account_id},
-      !settings.credentials_file.empty());
+  auto principals =
+      auth::load_principals({.file = credentials_path(settings), .account_id = settings.account_id},
+                            !settings.credentials_file.empty());
   if (!principals.ok()) return principals.error();
   return ServicePtr(std::make_unique<WiredEvents>(settings, std::move(pool), *principals));
 }

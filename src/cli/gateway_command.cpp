@@ -10,9 +10,9 @@
 #include "auth/principals.hpp"
 #include "cli/app.hpp"
 #include "core/log.hpp"
+#include "events/ingest.hpp"
 #include "functions/contacts_handlers.hpp"
 #include "functions/pg_contacts_repository.hpp"
-#include "events/ingest.hpp"
 #include "gateway/server.hpp"
 #include "logs/log_groups.hpp"
 
@@ -51,7 +51,7 @@ class WiredGateway final : public Service {
 // durable inbox on the same database, routed by whichever process runs the
 // bus (`up` does; `cloudlet gateway` alone needs a `cloudlet events`).
 std::shared_ptr<events::EventIngest> make_event_ingest(const Settings& settings,
-                                                      std::shared_ptr<pg::Pool> pool) {
+                                                       std::shared_ptr<pg::Pool> pool) {
   events::ApiSettings api;
   api.region = settings.region;
   api.account_id = settings.account_id;

@@ -13,8 +13,8 @@ std::string random_uuid() {
                                    std::hash<std::thread::id>{}(std::this_thread::get_id())};
   std::uint64_t hi = rng();
   std::uint64_t lo = rng();
-  hi = (hi & ~0xf000ull) | 0x4000ull;                    // version 4
-  lo = (lo & ~(0xcull << 60)) | (0x8ull << 60);          // variant 10xx
+  hi = (hi & ~0xf000ull) | 0x4000ull;            // version 4
+  lo = (lo & ~(0xcull << 60)) | (0x8ull << 60);  // variant 10xx
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);

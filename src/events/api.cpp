@@ -18,8 +18,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr StringRule kRuleName{1, kMaxRuleNameLength, kRuleNamePattern, valid_rule_name};
-constexpr StringRule kBusNameOrArn{1, kMaxBusNameOrArnLength, kBusNameOrArnPattern,
-                                   [](std::string_view s) { return resolve_bus_name(s).has_value(); }};
+constexpr StringRule kBusNameOrArn{
+    1, kMaxBusNameOrArnLength, kBusNameOrArnPattern,
+    [](std::string_view s) { return resolve_bus_name(s).has_value(); }};
 constexpr StringRule kBusName{1, kMaxBusNameLength, kBusNamePattern, valid_bus_name_chars};
 constexpr StringRule kNextToken{1, 2048, {}, nullptr};
 constexpr StringRule kDescription{0, 512, {}, nullptr};
@@ -30,9 +31,9 @@ constexpr int kDefaultPageSize = 100;
 // The store failed: the log gets its message (safe: no SQL, no secrets),
 // the client a plain InternalException.
 ApiReply store_failure(std::string_view action, const Error& error) {
-  log::error("events.store_error",
-             {{"action", std::string(action)}, {"code", std::string(to_string(error.code))},
-              {"error", error.message}});
+  log::error("events.store_error", {{"action", std::string(action)},
+                                    {"code", std::string(to_string(error.code))},
+                                    {"error", error.message}});
   return internal_reply();
 }
 
@@ -107,16 +108,17 @@ EventBusApi::EventBusApi(ApiSettings settings, EventStore& store, EventAppender&
 
 bool EventBusApi::known_action(std::string_view action) {
   static const std::set<std::string_view> actions = {
-      "PutEvents",       "TestEventPattern",  "PutRule",         "DescribeRule",
-      "ListRules",       "DeleteRule",        "EnableRule",      "DisableRule",
-      "PutTargets",      "RemoveTargets",     "ListTargetsByRule", "CreateEventBus",
+      "PutEvents",        "TestEventPattern", "PutRule",           "DescribeRule",
+      "ListRules",        "DeleteRule",       "EnableRule",        "DisableRule",
+      "PutTargets",       "RemoveTargets",    "ListTargetsByRule", "CreateEventBus",
       "DescribeEventBus", "ListEventBuses",   "DeleteEventBus"};
   return actions.contains(action);
 }
 
 std::vector<std::string> EventBusApi::iam_resources(std::string_view action,
                                                     const json::object& body) const {
-  auto text = [&](const json::object& o, std::string_view member) -> std::optional<std::string_view> {
+  auto text = [&](const json::object& o,
+                  std::string_view member) -> std::optional<std::string_view> {
     auto it = o.find(member);
     if (it == o.end() || !it->value().is_string()) return std::nullopt;
     return std::string_view(it->value().get_string());
@@ -180,9 +182,9 @@ ApiReply EventBusApi::call(std::string_view action, const json::object& body,
 ApiReply EventBusApi::rule_not_found(std::string_view bus, std::string_view rule) const {
   auto found = store_.find_bus(bus);
   if (found.ok() && !found->has_value()) return bus_not_found(bus);
-  return error_reply(error_type::kNotFound, "Rule " + std::string(rule) +
-                                                " does not exist on EventBus " + std::string(bus) +
-                                                ".");
+  return error_reply(
+      error_type::kNotFound,
+      "Rule " + std::string(rule) + " does not exist on EventBus " + std::string(bus) + ".");
 }
 
 // --- events -------------------------------------------------------------------
@@ -269,9 +271,10 @@ ApiReply EventBusApi::put_rule(const json::object& body) const {
   auto name = in.required_string("Name", "name", kRuleName);
   rule.event_pattern = in.string("EventPattern", "eventPattern",
                                  {0, settings_.max_event_pattern_chars, {}, nullptr});
-  rule.schedule_expression = in.string("ScheduleExpression", "scheduleExpression", kScheduleExpression);
-  auto state = in.enum_string("State", "state",
-                              {"ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"});
+  rule.schedule_expression =
+      in.string("ScheduleExpression", "scheduleExpression", kScheduleExpression);
+  auto state = in.enum_string(
+      "State", "state", {"ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"});
   rule.description = in.string("Description", "description", kDescription).value_or("");
   rule.role_arn = in.string("RoleArn", "roleArn", kRoleArn).value_or("");
   (void)in.array("Tags");  // accepted, not kept (spec §4.2)
@@ -280,7 +283,8 @@ ApiReply EventBusApi::put_rule(const json::object& body) const {
   rule.name = *name;
   if (state) rule.state = *state;
   if (rule.event_pattern && rule.event_pattern->empty()) rule.event_pattern.reset();
-  if (rule.schedule_expression && rule.schedule_expression->empty()) rule.schedule_expression.reset();
+  if (rule.schedule_expression && rule.schedule_expression->empty())
+    rule.schedule_expression.reset();
   if (!rule.event_pattern && !rule.schedule_expression) {
     return error_reply(error_type::kValidation,
                        "Parameter(s) EventPattern or ScheduleExpression must be specified.");
@@ -336,13 +340,11 @@ ApiReply EventBusApi::list_rules(const json::object& body) const {
     if (!key) return invalid_token();
     after = *key;
   }
-  if (bus != kDefaultBus) {
-    auto found = store_.find_bus(bus);
-    if (!found.ok()) return store_failure("ListRules", found.error());
-    if (!found->has_value()) return bus_not_found(bus);
-  }
   auto rules = store_.list_rules(bus, prefix, after, limit + 1);
-  if (!rules.ok()) return store_failure("ListRules", rules.error());
+  if (!rules.ok()) {
+    if (rules.error().code == ErrorCode::kNotFound) return bus_not_found(bus);
+    return store_failure("ListRules", rules.error());
+  }
   json::object out;
   json::array list;
   const bool more = rules->size() > static_cast<std::size_t>(limit);
@@ -387,7 +389,8 @@ ApiReply EventBusApi::set_rule_state(const json::object& body, std::string_view 
 ApiReply EventBusApi::create_event_bus(const json::object& body) const {
   RequestReader in(body);
   auto name = in.required_string("Name", "name", kBusName);
-  const std::string description = in.string("Description", "description", kDescription).value_or("");
+  const std::string description =
+      in.string("Description", "description", kDescription).value_or("");
   (void)in.object("DeadLetterConfig");
   (void)in.string("KmsKeyIdentifier", "kmsKeyIdentifier", {0, 2048, {}, nullptr});
   (void)in.string("EventSourceName", "eventSourceName", {1, 256, {}, nullptr});
@@ -407,8 +410,7 @@ ApiReply EventBusApi::create_event_bus(const json::object& body) const {
   auto created = store_.create_bus(*name, description);
   if (!created.ok()) {
     if (created.error().code == ErrorCode::kAlreadyExists) {
-      return error_reply(error_type::kAlreadyExists,
-                         "Event bus " + *name + " already exists.");
+      return error_reply(error_type::kAlreadyExists, "Event bus " + *name + " already exists.");
     }
     return store_failure("CreateEventBus", created.error());
   }
@@ -458,7 +460,8 @@ ApiReply EventBusApi::delete_event_bus(const json::object& body) const {
   auto name = in.required_string("Name", "name", kBusNameOrArn);
   if (auto failure = in.failure()) return *failure;
   const std::string bus = resolve_bus_name(*name).value_or(*name);
-  if (bus == kDefaultBus) return error_reply(error_type::kValidation, "Cannot delete event bus default.");
+  if (bus == kDefaultBus)
+    return error_reply(error_type::kValidation, "Cannot delete event bus default.");
   Status deleted = store_.delete_bus(bus);
   if (!deleted.ok()) {
     if (deleted.error().code == ErrorCode::kNotFound) return bus_not_found(bus);

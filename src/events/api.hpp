@@ -27,8 +27,8 @@ struct ApiSettings {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::size_t max_put_events_bytes = kDefaultMaxPutEventsBytes;  // events.max_put_events_bytes
-  std::size_t max_event_pattern_chars = 2048;                      // events.max_event_pattern_chars
-  int max_rules_per_bus = 300;                                     // AWS's default quota
+  std::size_t max_event_pattern_chars = 2048;                    // events.max_event_pattern_chars
+  int max_rules_per_bus = 300;                                   // AWS's default quota
   int max_targets_per_rule = 5;
   std::size_t max_buses = 100;
   // Run Command targets run programs on this host: refused at PutTargets
@@ -47,8 +47,7 @@ class EventBusApi {
   // `new_event_id` makes PutEvents' ids (random UUIDs; tests may pin them);
   // `on_appended` runs after events were stored (to wake the router).
   EventBusApi(ApiSettings settings, EventStore& store, EventAppender& appender,
-              std::function<std::string()> new_event_id,
-              std::function<void()> on_appended = {});
+              std::function<std::string()> new_event_id, std::function<void()> on_appended = {});
 
   // The actions of spec §4, by their X-Amz-Target suffix.
   static bool known_action(std::string_view action);

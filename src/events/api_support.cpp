@@ -17,7 +17,9 @@ ApiReply error_reply(std::string_view type, std::string_view message) {
   return {type == error_type::kInternal ? 500u : 400u, std::string(type), json::serialize(body)};
 }
 
-ApiReply internal_reply() { return error_reply(error_type::kInternal, "An internal error occurred."); }
+ApiReply internal_reply() {
+  return error_reply(error_type::kInternal, "An internal error occurred.");
+}
 
 const json::value* RequestReader::member(std::string_view name) {
   auto it = body_.find(name);
@@ -75,8 +77,8 @@ std::optional<std::string> RequestReader::required_string(std::string_view name,
   return value;
 }
 
-std::optional<std::string> RequestReader::enum_string(std::string_view name, std::string_view path,
-                                                      const std::vector<std::string_view>& allowed) {
+std::optional<std::string> RequestReader::enum_string(
+    std::string_view name, std::string_view path, const std::vector<std::string_view>& allowed) {
   auto value = string(name, path);
   if (!value) return std::nullopt;
   for (auto a : allowed) {
@@ -100,8 +102,8 @@ std::optional<std::int64_t> RequestReader::integer(std::string_view name, std::s
   if (v->is_int64()) n = v->get_int64();
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     n = static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double() && v->get_double() == static_cast<double>(static_cast<std::int64_t>(
-                                               v->get_double())))
+  if (v->is_double() &&
+      v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double())))
     n = static_cast<std::int64_t>(v->get_double());
   if (!n) {
     serialization_error("Member " + std::string(name) + " must be an integer.");
@@ -159,7 +161,8 @@ void RequestReader::check_count(std::size_t count, std::string_view path, std::s
 
 std::optional<ApiReply> RequestReader::failure() const {
   if (serialization_) return error_reply(error_type::kSerialization, *serialization_);
-  if (!violations_.empty()) return error_reply(error_type::kValidation, validation_message(violations_));
+  if (!violations_.empty())
+    return error_reply(error_type::kValidation, validation_message(violations_));
   return std::nullopt;
 }
 

@@ -53,9 +53,9 @@ inline constexpr std::string_view kUnknownOperation = "UnknownOperationException
 
 // The constraints of one string member.
 struct StringRule {
-  std::size_t min = 0;  // 0: no minimum
-  std::size_t max = 0;  // 0: no maximum
-  std::string_view pattern;  // the regex as AWS's message quotes it; empty: none
+  std::size_t min = 0;                          // 0: no minimum
+  std::size_t max = 0;                          // 0: no maximum
+  std::string_view pattern;                     // the regex as AWS's message quotes it; empty: none
   bool (*matches)(std::string_view) = nullptr;  // the pattern's check
 };
 

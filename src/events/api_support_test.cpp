@@ -88,7 +88,8 @@ TEST(NextToken, RoundTripsOnlyForItsOwnScope) {
 }
 
 TEST(Replies, ErrorsAreJsonObjectsWithTypeAndMessage) {
-  ApiReply r = error_reply("ResourceNotFoundException", "Rule x does not exist on EventBus default.");
+  ApiReply r =
+      error_reply("ResourceNotFoundException", "Rule x does not exist on EventBus default.");
   EXPECT_EQ(r.status, 400u);
   auto v = json::parse(r.body).as_object();
   EXPECT_EQ(v.at("__type").as_string(), "ResourceNotFoundException");

@@ -19,8 +19,9 @@ namespace {
 constexpr StringRule kRuleName{1, kMaxRuleNameLength, kRuleNamePattern, valid_rule_name};
 constexpr StringRule kTargetId{1, kMaxTargetIdLength, kTargetIdPattern, valid_rule_name};
 constexpr StringRule kArn{1, 1600, {}, nullptr};
-constexpr StringRule kBusNameOrArn{1, kMaxBusNameOrArnLength, kBusNameOrArnPattern,
-                                   [](std::string_view s) { return resolve_bus_name(s).has_value(); }};
+constexpr StringRule kBusNameOrArn{
+    1, kMaxBusNameOrArnLength, kBusNameOrArnPattern,
+    [](std::string_view s) { return resolve_bus_name(s).has_value(); }};
 constexpr int kMaxTargetsPerRequest = 100;  // the model's limit (the docs say 10)
 
 // One element of `Targets`, read and checked.
@@ -81,9 +82,8 @@ void read_target(RequestReader& in, const json::value& element, std::size_t inde
     member.absorb(d);
   }
   (void)member.object("RunCommandParameters");
-  for (const auto& v :
-       target_input_violations({out.id, index}, out.input, out.input_path,
-                               out.transformer ? &*out.transformer : nullptr)) {
+  for (const auto& v : target_input_violations({out.id, index}, out.input, out.input_path,
+                                               out.transformer ? &*out.transformer : nullptr)) {
     member.add_violation(v);
   }
   in.absorb(member);
@@ -114,7 +114,8 @@ ApiReply EventBusApi::put_targets(const json::object& body) const {
   std::vector<TargetRequest> requests;
   if (targets != nullptr && targets->size() <= static_cast<std::size_t>(kMaxTargetsPerRequest)) {
     requests.resize(targets->size());
-    for (std::size_t i = 0; i < targets->size(); ++i) read_target(in, (*targets)[i], i + 1, requests[i]);
+    for (std::size_t i = 0; i < targets->size(); ++i)
+      read_target(in, (*targets)[i], i + 1, requests[i]);
   }
   if (auto failure = in.failure()) return *failure;
   // Input choice and templates: the whole request fails, as on AWS.
@@ -153,7 +154,8 @@ ApiReply EventBusApi::put_targets(const json::object& body) const {
         return error_reply(error_type::kLimitExceeded,
                            "The requested resource exceeds the maximum number allowed.");
       }
-      log::error("events.store_error", {{"action", "PutTargets"}, {"error", stored.error().message}});
+      log::error("events.store_error",
+                 {{"action", "PutTargets"}, {"error", stored.error().message}});
       return internal_reply();
     }
   } else {
@@ -194,7 +196,8 @@ ApiReply EventBusApi::remove_targets(const json::object& body) const {
   auto missing = store_.remove_targets(bus, *rule, ids);
   if (!missing.ok()) {
     if (missing.error().code == ErrorCode::kNotFound) return rule_not_found(bus, *rule);
-    log::error("events.store_error", {{"action", "RemoveTargets"}, {"error", missing.error().message}});
+    log::error("events.store_error",
+               {{"action", "RemoveTargets"}, {"error", missing.error().message}});
     return internal_reply();
   }
   json::array failed;
@@ -223,11 +226,16 @@ ApiReply EventBusApi::list_targets_by_rule(const json::object& body) const {
     if (!key) return error_reply(error_type::kValidation, "The provided NextToken is not valid.");
     after = *key;
   }
-  auto found = store_.find_rule(bus, *rule);
-  if (!found.ok()) return internal_reply();
-  if (!found->has_value()) return rule_not_found(bus, *rule);
   auto targets = store_.list_targets(bus, *rule, after, limit + 1);
-  if (!targets.ok()) return internal_reply();
+  if (!targets.ok()) {
+    if (targets.error().code == ErrorCode::kNotFound) return rule_not_found(bus, *rule);
+    // A token whose target was removed since: as any stale token.
+    if (targets.error().code == ErrorCode::kInvalidArgument)
+      return error_reply(error_type::kValidation, "The provided NextToken is not valid.");
+    log::error("events.store_error",
+               {{"action", "ListTargetsByRule"}, {"error", targets.error().message}});
+    return internal_reply();
+  }
   const bool more = targets->size() > static_cast<std::size_t>(limit);
   if (more) targets->resize(static_cast<std::size_t>(limit));
   json::array list;

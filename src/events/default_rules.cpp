@@ -32,12 +32,12 @@ std::vector<DefaultRule> seed_rules(const std::string& host, std::uint16_t base_
     r.rule.bus = "default";
     r.rule.name = name;
     r.rule.event_pattern =
-        R"({"source":["com.srcecde.app"],"detail-type":["sampledata"],"detail":{"name":[")" +
-        name + R"("]}})";
+        R"({"source":["com.srcecde.app"],"detail-type":["sampledata"],"detail":{"name":[")" + name +
+        R"("]}})";
     r.rule.description = "cloudlet default: the seed's rule for the " + std::string(kStores[i]) +
                          " UserManagement store";
-    r.targets.push_back(usermgmt_target(
-        "usermgmt", host, static_cast<std::uint16_t>(base_port + i), region, account));
+    r.targets.push_back(usermgmt_target("usermgmt", host, static_cast<std::uint16_t>(base_port + i),
+                                        region, account));
     out.push_back(std::move(r));
   }
   DefaultRule every_minute;

@@ -30,7 +30,7 @@ NewEvent event(const std::string& id) {
                       R"("account":"000000000000","time":"2026-12-03T10:00:00Z",)"
                       R"("region":"us-east-1","resources":[],)"
                       R"("detail":{"name":"trigger_usermgmt_op4_db_postgres","n":12345}})",
-                  Clock::now()};
+                  Clock::now(), std::nullopt};
 }
 
 std::vector<NewEvent> events(const std::string& prefix, int n) {

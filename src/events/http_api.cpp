@@ -32,8 +32,8 @@ http::Response error(std::string_view type, std::string_view message) {
 // SigV4 and IAM refusals in the JSON protocol's form (the status is the
 // catalogue's: 400 for signature errors, 403 without credentials).
 http::Response auth_error(const auth::AuthError& e) {
-  ApiReply reply = error_reply(e.error_type.empty() ? "AccessDeniedException" : e.error_type,
-                               e.message);
+  ApiReply reply =
+      error_reply(e.error_type.empty() ? "AccessDeniedException" : e.error_type, e.message);
   reply.status = static_cast<unsigned>(e.http_status);
   return to_response(reply);
 }
@@ -50,9 +50,10 @@ class HttpApi::Handler final : public http::Handler {
  public:
   explicit Handler(HttpApiDependencies d)
       : deps(std::move(d)),
-        authorizer(deps.sigv4, deps.principals
-                                   ? deps.principals
-                                   : auth::PrincipalsBuilder(deps.api->settings().account_id).build()) {}
+        authorizer(deps.sigv4,
+                   deps.principals
+                       ? deps.principals
+                       : auth::PrincipalsBuilder(deps.api->settings().account_id).build()) {}
 
   std::unique_ptr<http::Call> begin(http::Exchange& exchange) override;
   std::string new_request_id() const override { return random_uuid(); }
@@ -106,8 +107,8 @@ class EventsCall final : public http::Call {
     action_ = std::string(target.substr(kTargetPrefix.size()));
     principals_ = handler_.authorizer.principals();
     std::vector<auth::HeaderField> headers = header_list(head);
-    auth::RequestView view{head.method_string(), exchange.target->path, exchange.target->query,
-                           headers, {}, {}};
+    auth::RequestView view{
+        head.method_string(), exchange.target->path, exchange.target->query, headers, {}, {}};
     if (auto refused = handler_.authorizer.precheck(view, *principals_, handler_.now())) {
       exchange.error = std::string(refused->error_type);
       return auth_error(*refused);
@@ -118,8 +119,9 @@ class EventsCall final : public http::Call {
   void on_request(http::Request& request, http::Exchange& exchange,
                   http::Responder responder) override {
     std::vector<auth::HeaderField> headers = header_list(request.base());
-    auth::RequestView view{request.method_string(), exchange.target->path, exchange.target->query,
-                           headers, request.body(), {}};
+    auth::RequestView view{request.method_string(), exchange.target->path,
+                           exchange.target->query,  headers,
+                           request.body(),          {}};
     const auto now = handler_.now();
     auth::AuthResult verified = handler_.authorizer.verify(view, *principals_, now);
     if (!verified.ok()) {

@@ -27,9 +27,8 @@ std::optional<std::string_view> bus_name_in_arn(std::string_view arn) {
     rest.remove_prefix(colon + 1);
   }
   const auto& [arn_word, partition, service, region, account] = fields;
-  if (arn_word != "arn" || !partition.starts_with("aws") || service != "events" ||
-      region.empty() || account.size() != 12 || !digits(account) ||
-      !rest.starts_with("event-bus/")) {
+  if (arn_word != "arn" || !partition.starts_with("aws") || service != "events" || region.empty() ||
+      account.size() != 12 || !digits(account) || !rest.starts_with("event-bus/")) {
     return std::nullopt;
   }
   return rest.substr(10);

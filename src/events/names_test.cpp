@@ -21,8 +21,7 @@ TEST(Names, EventBusNameIsANameOrABusArn) {
   EXPECT_EQ(resolve_bus_name(std::nullopt), "default");
   EXPECT_EQ(resolve_bus_name("orders"), "orders");
   EXPECT_EQ(resolve_bus_name("arn:aws:events:us-east-1:123456789012:event-bus/orders"), "orders");
-  EXPECT_EQ(resolve_bus_name("arn:aws:events:us-east-1:123456789012:event-bus/default"),
-            "default");
+  EXPECT_EQ(resolve_bus_name("arn:aws:events:us-east-1:123456789012:event-bus/default"), "default");
   EXPECT_FALSE(resolve_bus_name("arn:aws:events:us-east-1:1234:event-bus/orders"));
   EXPECT_FALSE(resolve_bus_name("arn:aws:sqs:us-east-1:123456789012:event-bus/orders"));
   EXPECT_FALSE(resolve_bus_name("arn:aws:events:us-east-1:123456789012:rule/orders"));
@@ -40,7 +39,8 @@ TEST(Names, ArnsAsAwsWritesThem) {
 }
 
 TEST(TargetArn, TheFormsCloudletDeliversTo) {
-  auto grpc = parse_target_arn("arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:50054");
+  auto grpc =
+      parse_target_arn("arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:50054");
   ASSERT_TRUE(grpc.ok());
   const auto& server = std::get<UserManagementTarget>(*grpc);
   EXPECT_EQ(server.host, "127.0.0.1");
@@ -51,20 +51,22 @@ TEST(TargetArn, TheFormsCloudletDeliversTo) {
   auto fn = parse_target_arn("arn:aws:lambda:us-east-1:000000000000:function:contacts_insert");
   ASSERT_TRUE(fn.ok());
   EXPECT_EQ(std::get<FunctionTarget>(*fn).name, "contacts_insert");
-  auto url = parse_target_arn("arn:cloudlet:http:us-east-1:000000000000:url/http://127.0.0.1:9/hook");
+  auto url =
+      parse_target_arn("arn:cloudlet:http:us-east-1:000000000000:url/http://127.0.0.1:9/hook");
   ASSERT_TRUE(url.ok());
   EXPECT_EQ(std::get<HttpTarget>(*url).url, "http://127.0.0.1:9/hook");
 }
 
 TEST(TargetArn, EverythingElseIsRefusedWithAMessage) {
-  for (const char* arn : {"arn:aws:sqs:us-east-1:123456789012:queue", "not-an-arn",
-                          "arn:cloudlet:usermgmt:r:a:server/host",          // no port
-                          "arn:cloudlet:usermgmt:r:a:server/host:0",        // port 0
-                          "arn:cloudlet:usermgmt:r:a:server/host:70000",    // too big
-                          "arn:cloudlet:usermgmt:r:a:server/ho st:1",       // bad host
-                          "arn:aws:ssm:us-east-1::document/AWS-RunPowerShellScript",
-                          "arn:cloudlet:http:r:a:url/https://x", "arn:cloudlet:http:r:a:url/http://",
-                          "arn:aws:lambda:us-east-1:0:function:"}) {
+  for (const char* arn :
+       {"arn:aws:sqs:us-east-1:123456789012:queue", "not-an-arn",
+        "arn:cloudlet:usermgmt:r:a:server/host",        // no port
+        "arn:cloudlet:usermgmt:r:a:server/host:0",      // port 0
+        "arn:cloudlet:usermgmt:r:a:server/host:70000",  // too big
+        "arn:cloudlet:usermgmt:r:a:server/ho st:1",     // bad host
+        "arn:aws:ssm:us-east-1::document/AWS-RunPowerShellScript",
+        "arn:cloudlet:http:r:a:url/https://x", "arn:cloudlet:http:r:a:url/http://",
+        "arn:aws:lambda:us-east-1:0:function:"}) {
     auto parsed = parse_target_arn(arn);
     ASSERT_FALSE(parsed.ok()) << arn;
     EXPECT_NE(parsed.error().message.find("is not a target cloudlet can deliver to"),

@@ -12,8 +12,8 @@ const BackoffSettings kNoJitter{1000ms, 60000ms, 0.0};
 
 TEST(RetryPolicy, BackoffDoublesUpToTheCap) {
   AttemptFailure f{true, "TIMEOUT", "slow"};
-  std::chrono::milliseconds expected[] = {1000ms, 2000ms, 4000ms, 8000ms, 16000ms,
-                                          32000ms, 60000ms, 60000ms};
+  std::chrono::milliseconds expected[] = {1000ms,  2000ms,  4000ms,  8000ms,
+                                          16000ms, 32000ms, 60000ms, 60000ms};
   for (int retries = 0; retries < 8; ++retries) {
     auto d = decide_after_failure(f, retries, 185, 86400, kT0, kT0, kNoJitter, 0.5);
     ASSERT_FALSE(d.dead_letter) << retries;

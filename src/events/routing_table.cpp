@@ -40,8 +40,8 @@ Result<RoutedTarget> compile_target(const TargetRecord& record) {
     }
     transformer = std::move(parsed);
   }
-  auto compiled = parse_target_input({out.id, 1}, input, input_path,
-                                     transformer ? &*transformer : nullptr);
+  auto compiled =
+      parse_target_input({out.id, 1}, input, input_path, transformer ? &*transformer : nullptr);
   if (!compiled.ok()) return compiled.error();
   out.input = std::move(*compiled);
   if (auto it = t.find("RetryPolicy"); it != t.end() && it->value().is_object()) {

@@ -43,10 +43,16 @@ EventStore::Snapshot seed_snapshot() {
   EventStore::Snapshot s;
   s.version = 7;
   s.rules.push_back(
-      {rule("op4", R"({"source":["com.srcecde.app"],"detail":{"name":["trigger_usermgmt_op4_db_postgres"]}})"),
+      {rule(
+           "op4",
+           R"({"source":["com.srcecde.app"],"detail":{"name":["trigger_usermgmt_op4_db_postgres"]}})"),
        {target("whole", R"({"Id":"whole"})"),
-        target("path", R"({"Id":"path","InputPath":"$.detail","RetryPolicy":{"MaximumRetryAttempts":3,"MaximumEventAgeInSeconds":600},"DeadLetterConfig":{"Arn":"arn:aws:sqs:us-east-1:000000000000:dlq"}})"),
-        target("tpl", R"({"Id":"tpl","InputTransformer":{"InputPathsMap":{"n":"$.detail.n"},"InputTemplate":"{\"count\": <n>, \"rule\": \"<aws.events.rule-name>\"}"}})")}});
+        target(
+            "path",
+            R"({"Id":"path","InputPath":"$.detail","RetryPolicy":{"MaximumRetryAttempts":3,"MaximumEventAgeInSeconds":600},"DeadLetterConfig":{"Arn":"arn:aws:sqs:us-east-1:000000000000:dlq"}})"),
+        target(
+            "tpl",
+            R"({"Id":"tpl","InputTransformer":{"InputPathsMap":{"n":"$.detail.n"},"InputTemplate":"{\"count\": <n>, \"rule\": \"<aws.events.rule-name>\"}"}})")}});
   s.rules.push_back({rule("op1", R"({"detail":{"name":["trigger_usermgmt_op1_no_persistence"]}})"),
                      {target("t", R"({"Id":"t"})")}});
   auto disabled = rule("off", R"({"source":["com.srcecde.app"]})");
@@ -54,8 +60,8 @@ EventStore::Snapshot seed_snapshot() {
   s.rules.push_back({disabled, {target("t", R"({"Id":"t"})")}});
   s.rules.push_back({rule("other-bus", R"({"source":["com.srcecde.app"]})", std::nullopt, "orders"),
                      {target("t", R"({"Id":"t"})")}});
-  s.rules.push_back({rule("every-minute", std::nullopt, "cron(* * * * ? *)"),
-                     {target("t", R"({"Id":"t"})")}});
+  s.rules.push_back(
+      {rule("every-minute", std::nullopt, "cron(* * * * ? *)"), {target("t", R"({"Id":"t"})")}});
   return s;
 }
 
@@ -108,7 +114,8 @@ TEST(RoutingTable, SchedulesAreListedAndTheirEventsGoOnlyToTheirRule) {
 TEST(RoutingTable, AStoredRuleThatNoLongerCompilesIsSkippedAndNamed) {
   EventStore::Snapshot s;
   s.rules.push_back({rule("broken", R"({"source": "not-an-array"})"), {}});
-  s.rules.push_back({rule("ok", R"({"source":["a"]})"), {target("bad", R"({"Id":"bad","Input":"{not json"})")}});
+  s.rules.push_back(
+      {rule("ok", R"({"source":["a"]})"), {target("bad", R"({"Id":"bad","Input":"{not json"})")}});
   RoutingTable table = RoutingTable::build(s, "us-east-1", "000000000000");
   ASSERT_EQ(table.skipped().size(), 2u);
   EXPECT_NE(table.skipped()[0].find("default/broken"), std::string::npos);

@@ -83,8 +83,8 @@ std::shared_ptr<const RoutingTable> EventBusRuntime::table() {
 void EventBusRuntime::route_loop() {
   while (running_) {
     auto t = table();
-    auto routed = store_.route_pending(settings_.route_batch,
-                                       [&](const PendingEvent& e) { return t->route(e); }, now());
+    auto routed = store_.route_pending(
+        settings_.route_batch, [&](const PendingEvent& e) { return t->route(e); }, now());
     if (!routed.ok()) {
       log::warn("events.route_failed", {{"error", routed.error().message}});
       wait(route_cv_, route_wanted_, settings_.poll);
@@ -135,19 +135,22 @@ void EventBusRuntime::deliver(const Delivery& d) {
     if (Status s = store_.complete_delivery(d.id, settings_.owner); !s.ok())
       log::warn("events.complete_failed", {{"error", s.error().message}});
     ++delivered_;
-    log::debug("events.delivered", {{"eventId", d.event_id}, {"rule", rule_arn_text},
-                                    {"target", d.target_id}});
+    log::debug("events.delivered",
+               {{"eventId", d.event_id}, {"rule", rule_arn_text}, {"target", d.target_id}});
     return;
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-  auto decision = decide_after_failure(*failure, d.attempts, d.max_retry_attempts,
-                                       d.max_event_age_s, d.ingested_at, now(), settings_.backoff,
-                                       draw);
-  log::warn("events.delivery_failed",
-            {{"eventId", d.event_id}, {"rule", rule_arn_text}, {"target", d.target_id},
-             {"attempt", d.attempts + 1}, {"errorCode", failure->error_code},
-             {"error", failure->message}, {"deadLetter", decision.dead_letter}});
+  auto decision =
+      decide_after_failure(*failure, d.attempts, d.max_retry_attempts, d.max_event_age_s,
+                           d.ingested_at, now(), settings_.backoff, draw);
+  log::warn("events.delivery_failed", {{"eventId", d.event_id},
+                                       {"rule", rule_arn_text},
+                                       {"target", d.target_id},
+                                       {"attempt", d.attempts + 1},
+                                       {"errorCode", failure->error_code},
+                                       {"error", failure->message},
+                                       {"deadLetter", decision.dead_letter}});
   if (decision.dead_letter) {
     std::optional<std::string_view> condition;
     if (decision.exhausted_retry_condition) condition = *decision.exhausted_retry_condition;
@@ -177,7 +180,8 @@ void EventBusRuntime::fire_due_schedules(const RoutingTable& table) {
     const std::string key = rule.bus + "/" + rule.name;
     // Where to look from: the last instant fired (this process's memory,
     // else the store's), or the last minute for a rule never fired.
-    std::chrono::sys_seconds from = std::chrono::floor<std::chrono::minutes>(t) - std::chrono::minutes(1);
+    std::chrono::sys_seconds from =
+        std::chrono::floor<std::chrono::minutes>(t) - std::chrono::minutes(1);
     if (auto it = last_fired_.find(key); it != last_fired_.end()) {
       from = std::chrono::floor<std::chrono::seconds>(it->second);
     } else if (auto last = store_.last_schedule_fire(rule.bus, rule.name); last.ok() && *last) {
@@ -195,13 +199,6 @@ void EventBusRuntime::fire_due_schedules(const RoutingTable& table) {
     }
     if (!latest) continue;
     last_fired_[key] = *latest;
-    auto claimed = store_.claim_schedule_fire(rule.bus, rule.name, *latest);
-    if (!claimed.ok()) {
-      log::warn("events.schedule_claim_failed", {{"rule", rule.arn}, {"error", claimed.error().message}});
-      last_fired_.erase(key);
-      continue;
-    }
-    if (!*claimed) continue;  // another process fired it
     PutEventsEntry entry;
     entry.source = "aws.events";
     entry.detail_type = "Scheduled Event";
@@ -215,11 +212,16 @@ void EventBusRuntime::fire_due_schedules(const RoutingTable& table) {
         make_event_envelope(entry, event.event_id, settings_.account_id, settings_.region, *latest);
     event.ingested_at = now();
     event.only_rule = rule.name;
-    auto stored = store_.append_events({event});
-    if (!stored.ok()) {
-      log::error("events.schedule_fire_lost", {{"rule", rule.arn}, {"error", stored.error().message}});
+    // Claim and event in one statement: only one process fires an instant,
+    // and a claimed instant always has its event.
+    auto fired = store_.fire_schedule(rule.bus, rule.name, *latest, event);
+    if (!fired.ok()) {
+      log::warn("events.schedule_fire_failed",
+                {{"rule", rule.arn}, {"error", fired.error().message}});
+      last_fired_.erase(key);
       continue;
     }
+    if (!*fired) continue;  // another process fired it
     ++fired_;
     log::info("events.schedule_fired", {{"rule", rule.arn}, {"eventId", event.event_id}});
     wake();

@@ -38,9 +38,9 @@ namespace cloudlet::events {
 struct RuntimeSettings {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
-  std::string owner;  // this process in leases ("host:pid"); empty: generated
-  std::chrono::milliseconds poll{200};   // idle wait between store scans
-  std::size_t route_batch = 500;         // events per routing transaction
+  std::string owner;                    // this process in leases ("host:pid"); empty: generated
+  std::chrono::milliseconds poll{200};  // idle wait between store scans
+  std::size_t route_batch = 500;        // events per routing transaction
   std::size_t delivery_workers = 8;
   std::chrono::milliseconds lease{60000};           // a delivery held by a worker
   std::chrono::milliseconds target_timeout{10000};  // one attempt

@@ -252,19 +252,22 @@ std::vector<const TargetRecord*> distinct_by_id(const std::vector<TargetRecord>&
 
 const Statement& append_stmt() {
   // The ORDER BY makes rows (and so their seqs) follow the input order.
-  static const Statement s = statement(
-      "append_events",
-      "INSERT INTO pending_events (bus, event_id, envelope, ingested_at)"
-      " SELECT u.bus, u.event_id, u.envelope, timestamptz 'epoch' + u.at * interval '1 microsecond'"
-      " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
-      "   WITH ORDINALITY AS u(bus, event_id, envelope, at, ord)"
-      " ORDER BY u.ord RETURNING seq");
+  static const Statement s =
+      statement("append_events",
+                "INSERT INTO pending_events (bus, event_id, envelope, ingested_at, only_rule)"
+                " SELECT u.bus, u.event_id, u.envelope, timestamptz 'epoch' + u.at * interval '1 "
+                "microsecond',"
+                "   u.only_rule"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])"
+                "   WITH ORDINALITY AS u(bus, event_id, envelope, at, only_rule, ord)"
+                " ORDER BY u.ord RETURNING seq");
   return s;
 }
 
 const Statement& take_pending_stmt() {
   static const Statement s =
       statement("take_pending", "SELECT seq, bus, event_id, envelope, " + micros_of("ingested_at") +
+                                    ", only_rule"
                                     " FROM pending_events ORDER BY seq LIMIT $1"
                                     " FOR UPDATE SKIP LOCKED");
   return s;
@@ -652,15 +655,16 @@ Result<std::int64_t> EventStore::version() {
 
 Result<std::vector<std::int64_t>> EventStore::append_events(const std::vector<NewEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>{};
-  ArrayLiteral buses, ids, envelopes, times;
+  ArrayLiteral buses, ids, envelopes, times, only_rules;
   for (const NewEvent& e : events) {
     buses.add(std::string_view(e.bus));
     ids.add(std::string_view(e.event_id));
     envelopes.add(std::string_view(e.envelope_json));
     times.add(micros(e.ingested_at));
+    only_rules.add(e.only_rule ? std::optional<std::string_view>(*e.only_rule) : std::nullopt);
   }
-  auto rows =
-      pool_.execute(append_stmt(), {buses.take(), ids.take(), envelopes.take(), times.take()});
+  auto rows = pool_.execute(
+      append_stmt(), {buses.take(), ids.take(), envelopes.take(), times.take(), only_rules.take()});
   if (!rows.ok()) return rows.error();
   if (static_cast<std::size_t>(rows->size()) != events.size()) {
     return Error::internal("append_events stored a different number of rows");
@@ -699,6 +703,7 @@ Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& 
     event.event.event_id = c.text();
     event.event.envelope_json = c.text();
     event.event.ingested_at = c.time();
+    if (!pending->is_null(i, 5)) event.event.only_rule = std::string(pending->text(i, 5));
     if (!c.status().ok()) return c.status().error();
     seqs.add(event.seq);
     for (const NewDelivery& d : route(event)) {
@@ -852,6 +857,28 @@ Result<bool> EventStore::claim_schedule_fire(std::string_view bus, std::string_v
       "   WHERE f.bus = $1 AND f.rule = $2 AND f.instant < claimed.instant - interval '7 days')"
       " SELECT count(*) FROM claimed",
       {std::string(bus), std::string(rule), std::to_string(instant.time_since_epoch().count())});
+  if (!rows.ok()) {
+    if (rows.error().code == ErrorCode::kFailedPrecondition) return no_rule(bus, rule);
+    return rows.error();
+  }
+  auto claimed = rows->integer(0, 0);
+  if (!claimed.ok()) return claimed.error();
+  return *claimed == 1;
+}
+
+Result<bool> EventStore::fire_schedule(std::string_view bus, std::string_view rule,
+                                       std::chrono::sys_seconds instant, const NewEvent& event) {
+  auto rows = pool_.query(
+      "WITH claimed AS (INSERT INTO event_schedule_fires (bus, rule, instant)"
+      "   VALUES ($1, $2, to_timestamp($3::bigint)) ON CONFLICT DO NOTHING RETURNING instant),"
+      " pruned AS (DELETE FROM event_schedule_fires f USING claimed"
+      "   WHERE f.bus = $1 AND f.rule = $2 AND f.instant < claimed.instant - interval '7 days'),"
+      " stored AS (INSERT INTO pending_events (bus, event_id, envelope, ingested_at, only_rule)"
+      "   SELECT $1, $4, $5, timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $2"
+      "   FROM claimed)"
+      " SELECT count(*) FROM claimed",
+      {std::string(bus), std::string(rule), std::to_string(instant.time_since_epoch().count()),
+       event.event_id, event.envelope_json, std::to_string(micros(event.ingested_at))});
   if (!rows.ok()) {
     if (rows.error().code == ErrorCode::kFailedPrecondition) return no_rule(bus, rule);
     return rows.error();

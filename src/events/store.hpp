@@ -52,6 +52,8 @@ struct TargetRecord {
 struct NewEvent {
   std::string bus, event_id, envelope_json;
   Clock::time_point ingested_at;
+  // Set for a schedule's event: only this rule of `bus` receives it.
+  std::optional<std::string> only_rule;
 };
 
 struct PendingEvent {
@@ -195,6 +197,11 @@ class EventStore {
   // so never claim instants that old.
   Result<bool> claim_schedule_fire(std::string_view bus, std::string_view rule,
                                    std::chrono::sys_seconds instant);
+  // claim_schedule_fire and, when this caller won the instant, `event` into
+  // the inbox, in one statement: an instant is never claimed without its
+  // event stored, nor fired twice.
+  Result<bool> fire_schedule(std::string_view bus, std::string_view rule,
+                             std::chrono::sys_seconds instant, const NewEvent& event);
   Result<std::optional<std::chrono::sys_seconds>> last_schedule_fire(std::string_view bus,
                                                                      std::string_view rule);
 

@@ -66,7 +66,7 @@ TargetRecord target(std::string id, std::string arn = "arn:aws:lambda:us-east-1:
 }
 
 NewEvent event(std::string id, std::string bus = "default") {
-  return NewEvent{std::move(bus), id, R"({"id":")" + id + R"(","detail":{}})", kT0};
+  return NewEvent{std::move(bus), id, R"({"id":")" + id + R"(","detail":{}})", kT0, std::nullopt};
 }
 
 NewDelivery delivery(std::string event_id, std::string target_id = "t1") {
@@ -529,7 +529,7 @@ TEST_F(StoreTest, EventsAndDeliveriesRoundTripAnyText) {
   std::vector<NewEvent> events;
   for (std::size_t i = 0; i < awkward.size(); ++i) {
     events.push_back(NewEvent{"bus " + awkward[i], "id" + std::to_string(i), awkward[i],
-                              kT0 + std::chrono::microseconds(i)});
+                              kT0 + std::chrono::microseconds(i), std::nullopt});
   }
   ASSERT_TRUE(store_.append_events(events).ok());
 
@@ -873,6 +873,36 @@ TEST_F(StoreTest, AScheduleInstantIsClaimedOnce) {
   ASSERT_TRUE(last.ok() && last->has_value());
   EXPECT_EQ(**last, t + seconds(60));
   EXPECT_EQ(code_of(store_.claim_schedule_fire("default", "absent", t)), ErrorCode::kNotFound);
+}
+
+TEST_F(StoreTest, FiringAScheduleStoresItsEventOnlyForTheWinner) {
+  ASSERT_TRUE(store_.put_rule(rule("default", "tick"), 300).ok());
+  const std::chrono::sys_seconds t{std::chrono::seconds(1'800'000'000)};
+  NewEvent e = event("scheduled-1");
+  e.only_rule = "tick";
+  auto first = store_.fire_schedule("default", "tick", t, e);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  NewEvent again = event("scheduled-2");
+  again.only_rule = "tick";
+  auto second = store_.fire_schedule("default", "tick", t, again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(*second);
+  // Exactly the winner's event is in the inbox, addressed to its rule; a
+  // plain event is addressed to none.
+  ASSERT_TRUE(store_.append_events({event("plain")}).ok());
+  std::vector<PendingEvent> seen;
+  auto routed = store_.route_pending(10, [&](const PendingEvent& p) {
+    seen.push_back(p);
+    return std::vector<NewDelivery>{};
+  });
+  ASSERT_TRUE(routed.ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].event.event_id, "scheduled-1");
+  EXPECT_EQ(seen[0].event.only_rule, "tick");
+  EXPECT_EQ(seen[1].event.event_id, "plain");
+  EXPECT_FALSE(seen[1].event.only_rule);
+  EXPECT_EQ(code_of(store_.fire_schedule("default", "absent", t, e)), ErrorCode::kNotFound);
 }
 
 TEST_F(StoreTest, ConcurrentClaimsOfOneInstantHaveExactlyOneWinner) {

@@ -31,7 +31,6 @@ struct RequestedUser {
 };
 std::optional<RequestedUser> requested_user(std::string_view payload);
 
-
 class UserManagementDelivery {
  public:
   explicit UserManagementDelivery(std::chrono::milliseconds timeout) : timeout_(timeout) {}

@@ -95,9 +95,9 @@ Result<std::unique_ptr<Integration>> compile_event_bridge(std::unique_ptr<Integr
   const json::value* params = o.if_contains("request_parameters");
   if (params == nullptr || !params->is_object())
     return bad("integration '" + id + "': request_parameters (an object) is required");
-  static const std::set<std::string_view> kMembers = {
-      "Detail", "DetailType", "Source", "Time", "EventBusName", "Resources", "Region",
-      "TraceHeader"};
+  static const std::set<std::string_view> kMembers = {"Detail", "DetailType",   "Source",
+                                                      "Time",   "EventBusName", "Resources",
+                                                      "Region", "TraceHeader"};
   for (const auto& kv : params->get_object()) {
     if (!kMembers.contains(std::string_view(kv.key()))) {
       return bad("integration '" + id + "': request_parameters: unknown member '" +
