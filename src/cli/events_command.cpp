@@ -1,6 +1,7 @@
 // `cloudlet events`: the event bus alone (its API, routing, delivery and
 // schedules), the wiring `cloudlet up` reuses, and `cloudlet events
 // dead-letters` to read the dead-letter store.
+#include <boost/json/serialize.hpp>
 #include <iostream>
 
 #include "cli/app.hpp"

@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "events/event_appender.hpp"
+#include "events/matcher.hpp"
 #include "events/names.hpp"
 #include "events/pattern.hpp"
 #include "events/schedule.hpp"
@@ -256,7 +257,7 @@ ApiReply EventBusApi::test_event_pattern(const json::object& body) const {
   if (auto failure = in.failure()) return *failure;
   if (!valid_test_event(*event))
     return error_reply(error_type::kValidation, "Parameter Event is not valid.");
-  auto pattern = parse_pattern(*pattern_text);
+  auto pattern = parse_pattern(*pattern_text, settings_.max_event_pattern_chars);
   if (!pattern.ok()) return error_reply(error_type::kInvalidPattern, pattern.error().message);
   json::object out;
   out["Result"] = matches(*pattern, *event);
@@ -298,7 +299,8 @@ ApiReply EventBusApi::put_rule(const json::object& body) const {
       return error_reply(error_type::kValidation, schedule.error().message);
   }
   if (rule.event_pattern) {
-    if (auto pattern = parse_pattern(*rule.event_pattern); !pattern.ok())
+    if (auto pattern = parse_pattern(*rule.event_pattern, settings_.max_event_pattern_chars);
+        !pattern.ok())
       return error_reply(error_type::kInvalidPattern, pattern.error().message);
   }
   auto stored = store_.put_rule(rule, settings_.max_rules_per_bus);

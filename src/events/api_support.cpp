@@ -172,8 +172,8 @@ namespace {
 // needs to be told apart from one made for other arguments).
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
+  for (char ch : s) {
+    h ^= static_cast<unsigned char>(ch);
     h *= 1099511628211ull;
   }
   return h;
@@ -184,7 +184,8 @@ constexpr char kHex[] = "0123456789abcdef";
 std::string hex(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
     out += kHex[c >> 4];
     out += kHex[c & 15];
   }

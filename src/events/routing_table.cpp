@@ -11,6 +11,11 @@ namespace json = boost::json;
 
 namespace {
 
+// A stored pattern passed PutRule's limit then; read it back under the
+// largest limit the setting allows, so lowering the setting never drops a
+// rule that exists.
+constexpr std::size_t kMaxStoredPatternChars = 4096;
+
 std::optional<std::string> text_member(const json::object& o, std::string_view name) {
   auto it = o.find(name);
   if (it == o.end() || !it->value().is_string()) return std::nullopt;
@@ -78,7 +83,7 @@ RoutingTable RoutingTable::build(const EventStore::Snapshot& snapshot, std::stri
     const auto index = static_cast<std::uint32_t>(table.rules_.size());
     bool usable = false;
     if (rule.event_pattern) {
-      auto pattern = parse_pattern(*rule.event_pattern);
+      auto pattern = parse_pattern(*rule.event_pattern, kMaxStoredPatternChars);
       if (pattern.ok()) {
         builders[rule.bus].add(index, *pattern);
         usable = true;

@@ -23,6 +23,8 @@ std::optional<RequestedUser> requested_user(std::string_view payload) {
   return RequestedUser{std::string(name->value().get_string()), static_cast<int>(*years)};
 }
 
+UserManagementDelivery::UserManagementDelivery(std::chrono::milliseconds timeout)
+    : timeout_(timeout) {}
 UserManagementDelivery::~UserManagementDelivery() = default;
 
 usermgmt::Client& UserManagementDelivery::client(const std::string& address) {

@@ -33,7 +33,7 @@ std::optional<RequestedUser> requested_user(std::string_view payload);
 
 class UserManagementDelivery {
  public:
-  explicit UserManagementDelivery(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+  explicit UserManagementDelivery(std::chrono::milliseconds timeout);
   ~UserManagementDelivery();
 
   // nullopt when delivered. gRPC UNAVAILABLE, DEADLINE_EXCEEDED,
