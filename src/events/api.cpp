@@ -116,8 +116,8 @@ bool EventBusApi::known_action(std::string_view action) {
   return actions.contains(action);
 }
 
-std::vector<std::string> EventBusApi::iam_resources(std::string_view action,
-                                                    const json::object& body) const {
+std::vector<std::string> iam_resources(std::string_view action, const json::object& body,
+                                       std::string_view region, std::string_view account) {
   auto text = [&](const json::object& o,
                   std::string_view member) -> std::optional<std::string_view> {
     auto it = o.find(member);
@@ -127,8 +127,6 @@ std::vector<std::string> EventBusApi::iam_resources(std::string_view action,
   auto bus_of = [&](const json::object& o, std::string_view member) {
     return resolve_bus_name(text(o, member)).value_or(std::string(kDefaultBus));
   };
-  const std::string_view& region = settings_.region;
-  const std::string_view& account = settings_.account_id;
   if (action == "PutEvents") {
     std::set<std::string> buses;
     if (auto it = body.find("Entries"); it != body.end() && it->value().is_array()) {

@@ -42,6 +42,13 @@ struct CallContext {
   std::chrono::system_clock::time_point now;
 };
 
+// The IAM resources a call acts on, read from its body without the action's
+// checks (a malformed member gives the bus's ARN; the action then refuses
+// the request): the rule's ARN for rule and target actions, the bus's for
+// the others, one per bus PutEvents names. Pure.
+std::vector<std::string> iam_resources(std::string_view action, const boost::json::object& body,
+                                       std::string_view region, std::string_view account);
+
 class EventBusApi {
  public:
   // `new_event_id` makes PutEvents' ids (random UUIDs; tests may pin them);
@@ -51,13 +58,6 @@ class EventBusApi {
 
   // The actions of spec §4, by their X-Amz-Target suffix.
   static bool known_action(std::string_view action);
-
-  // The IAM resources a call acts on, read from its body without the
-  // action's checks (a malformed member gives the bus's ARN; the action then
-  // refuses the request): the rule's ARN for rule and target actions, the
-  // bus's for the others, one per bus PutEvents names.
-  std::vector<std::string> iam_resources(std::string_view action,
-                                         const boost::json::object& body) const;
 
   // Runs one action. `body` is the request's JSON object.
   ApiReply call(std::string_view action, const boost::json::object& body,

@@ -144,7 +144,9 @@ class EventsCall final : public http::Call {
     const auth::ClientFacts client{exchange.peer_ip, request[wire::field::user_agent],
                                    request[wire::field::referer]};
     const std::string iam_action = "events:" + action_;
-    for (const auto& resource : handler_.deps.api->iam_resources(action_, body)) {
+    const ApiSettings& settings = handler_.deps.api->settings();
+    for (const auto& resource :
+         iam_resources(action_, body, settings.region, settings.account_id)) {
       if (auto denied = handler_.authorizer.allow(verified.value(), *principals_, iam_action,
                                                   resource, client, now)) {
         return responder.respond(auth_error(*denied), "denied " + iam_action);
