@@ -1,0 +1,644 @@
+// Both matchers share two steps: flattening the event into leaves, and the
+// per-alternative decision (every field satisfied, with leaves that respect
+// array consistency). They differ in how a leaf finds the conditions it
+// satisfies: matches() tests each condition of the pattern; the Matcher
+// looks the leaf up in per-path indexes. The fuzz target and the tests hold
+// the two against each other.
+//
+// Flattening. The event is walked once; a member is entered only when its
+// dot-joined path is named by some pattern or is a prefix (at a dot) of one,
+// so the parts of the event no pattern mentions cost only the parse. Each
+// scalar at a named path becomes a Leaf carrying its "trail": the (array
+// instance, element index) pairs on its way down. Two leaves may be used
+// together only when they agree on the element of every array they share
+// (spec §2.3, array consistency); since arrays nest as a tree, shared arrays
+// form a common prefix of the two trails.
+#include "events/matcher.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace cloudlet::events {
+
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+enum class LeafType : std::uint8_t { kString, kNumber, kTrue, kFalse, kNull };
+
+struct Leaf {
+  std::uint32_t path = 0;
+  LeafType type = LeafType::kNull;
+  std::string_view text;  // into the parser's buffer
+  double number = 0;
+  std::uint32_t trail_begin = 0, trail_end = 0;
+};
+
+struct ArrayStep {
+  std::uint32_t array = 0, index = 0;
+};
+
+// Which event paths to read: the named ones (with their ids) and every
+// prefix of them that ends before a dot.
+struct PathTable {
+  StringMap<std::uint32_t> ids;
+  StringSet prefixes;
+
+  std::uint32_t intern(const std::string& path) {
+    auto [it, inserted] = ids.emplace(path, static_cast<std::uint32_t>(ids.size()));
+    if (inserted) {
+      for (std::size_t dot = path.find('.'); dot != std::string::npos;
+           dot = path.find('.', dot + 1)) {
+        prefixes.insert(path.substr(0, dot));
+      }
+    }
+    return it->second;
+  }
+};
+
+double normalized(double x) { return x + 0.0; }  // -0 and 0 are one key
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+bool in_range(const NumericRange& r, double x) {
+  if (r.has_low && (r.low_inclusive ? x < r.low : x <= r.low)) return false;
+  if (r.has_high && (r.high_inclusive ? x > r.high : x >= r.high)) return false;
+  return true;
+}
+
+bool anything_but_matches(const Condition& c, const Leaf& leaf) {
+  const bool is_string = leaf.type == LeafType::kString;
+  switch (c.but_kind) {
+    case AnythingButKind::kStrings:
+      return !is_string ||
+             std::find(c.strings.begin(), c.strings.end(), leaf.text) == c.strings.end();
+    case AnythingButKind::kNumbers:
+      return leaf.type != LeafType::kNumber ||
+             std::find(c.numbers.begin(), c.numbers.end(), leaf.number) == c.numbers.end();
+    case AnythingButKind::kPrefixes:
+      return !is_string || std::none_of(c.strings.begin(), c.strings.end(),
+                                        [&](auto& p) { return starts_with(leaf.text, p); });
+    case AnythingButKind::kSuffixes:
+      return !is_string || std::none_of(c.strings.begin(), c.strings.end(),
+                                        [&](auto& p) { return ends_with(leaf.text, p); });
+    case AnythingButKind::kIgnoreCase: {
+      if (!is_string) return true;
+      const std::string folded = fold_case(leaf.text);
+      return std::find(c.strings.begin(), c.strings.end(), folded) == c.strings.end();
+    }
+    case AnythingButKind::kWildcards:
+      return !is_string || std::none_of(c.wildcards.begin(), c.wildcards.end(),
+                                        [&](auto& w) { return wildcard_matches(w, leaf.text); });
+  }
+  return false;
+}
+
+bool condition_matches(const Condition& c, const Leaf& leaf) {
+  const bool is_string = leaf.type == LeafType::kString;
+  switch (c.op) {
+    case Op::kExactString:
+      return is_string && leaf.text == c.text;
+    case Op::kExactNumber:
+      return leaf.type == LeafType::kNumber && leaf.number == c.number;
+    case Op::kNull:
+      return leaf.type == LeafType::kNull;
+    case Op::kTrue:
+      return leaf.type == LeafType::kTrue;
+    case Op::kFalse:
+      return leaf.type == LeafType::kFalse;
+    case Op::kPrefix:
+      return is_string && starts_with(leaf.text, c.text);
+    case Op::kPrefixIgnoreCase:
+      return is_string && starts_with(fold_case(leaf.text), c.text);
+    case Op::kSuffix:
+      return is_string && ends_with(leaf.text, c.text);
+    case Op::kSuffixIgnoreCase:
+      return is_string && ends_with(fold_case(leaf.text), c.text);
+    case Op::kEqualsIgnoreCase:
+      return is_string && fold_case(leaf.text) == c.text;
+    case Op::kWildcard:
+      return is_string && wildcard_matches(c.wildcard, leaf.text);
+    case Op::kNumeric:
+      return leaf.type == LeafType::kNumber && in_range(c.range, leaf.number);
+    case Op::kExistsTrue:
+      return true;
+    case Op::kExistsFalse:
+      return false;
+    case Op::kCidr:
+      return is_string && cidr_contains(c.cidr, leaf.text);
+    case Op::kAnythingBut:
+      return anything_but_matches(c, leaf);
+  }
+  return false;
+}
+
+}  // namespace
+
+// --- scratch and flattening ---------------------------------------------------
+
+struct MatchScratch::Impl {
+  simdjson::dom::parser parser;
+  std::vector<Leaf> leaves;
+  std::vector<ArrayStep> trails;
+  std::vector<ArrayStep> trail;  // the current walk's
+  std::uint32_t arrays = 0;
+  std::string path;
+  // Matcher::match
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;  // (slot, leaf)
+  std::vector<std::uint8_t> present;                          // by path id
+  std::string folded;
+  // the consistency search
+  std::vector<const std::uint32_t*> choice_begin, choice_end;
+  std::vector<std::uint32_t> chosen;
+  std::vector<std::uint32_t> candidates;
+  std::vector<std::uint32_t> candidate_offsets;
+
+  // Spec §1.2: events nest up to 1100 levels. A failed allocation leaves
+  // the parser empty; parse() then allocates (with the default depth).
+  Impl() {
+    if (parser.allocate(4096, 1200) != simdjson::SUCCESS) parser = simdjson::dom::parser();
+  }
+
+  void flatten_value(const PathTable& paths, simdjson::dom::element value);
+
+  // False when the text is not a JSON object.
+  bool flatten(const PathTable& paths, std::string_view json) {
+    leaves.clear();
+    trails.clear();
+    trail.clear();
+    arrays = 0;
+    path.clear();
+    simdjson::dom::element root;
+    if (parser.parse(json.data(), json.size(), true).get(root) != simdjson::SUCCESS) return false;
+    if (root.type() != simdjson::dom::element_type::OBJECT) return false;
+    flatten_value(paths, root);
+    return true;
+  }
+};
+
+void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::element value) {
+  using simdjson::dom::element_type;
+  const element_type type = value.type();
+  if (type == element_type::OBJECT) {
+    const std::size_t base = path.size();
+    for (const auto member : simdjson::dom::object(value)) {
+      if (base != 0) path.push_back('.');
+      path.append(member.key);
+      if (paths.ids.count(path) != 0 || paths.prefixes.count(path) != 0) {
+        flatten_value(paths, member.value);
+      }
+      path.resize(base);
+    }
+    return;
+  }
+  if (type == element_type::ARRAY) {
+    const std::uint32_t id = arrays++;
+    std::uint32_t index = 0;
+    for (const auto element : simdjson::dom::array(value)) {
+      trail.push_back({id, index++});
+      flatten_value(paths, element);
+      trail.pop_back();
+    }
+    return;
+  }
+  const auto it = paths.ids.find(path);
+  if (it == paths.ids.end()) return;
+  Leaf leaf;
+  leaf.path = it->second;
+  switch (type) {
+    case element_type::STRING:
+      leaf.type = LeafType::kString;
+      leaf.text = std::string_view(value.get_string().value_unsafe());
+      break;
+    case element_type::INT64:
+      leaf.type = LeafType::kNumber;
+      leaf.number = static_cast<double>(value.get_int64().value_unsafe());
+      break;
+    case element_type::UINT64:
+      leaf.type = LeafType::kNumber;
+      leaf.number = static_cast<double>(value.get_uint64().value_unsafe());
+      break;
+    case element_type::DOUBLE:
+      leaf.type = LeafType::kNumber;
+      leaf.number = value.get_double().value_unsafe();
+      break;
+    case element_type::BOOL:
+      leaf.type = value.get_bool().value_unsafe() ? LeafType::kTrue : LeafType::kFalse;
+      break;
+    default:
+      leaf.type = LeafType::kNull;
+      break;
+  }
+  leaf.number = normalized(leaf.number);
+  leaf.trail_begin = static_cast<std::uint32_t>(trails.size());
+  trails.insert(trails.end(), trail.begin(), trail.end());
+  leaf.trail_end = static_cast<std::uint32_t>(trails.size());
+  leaves.push_back(leaf);
+}
+
+MatchScratch::MatchScratch() : impl_(std::make_unique<Impl>()) {}
+MatchScratch::~MatchScratch() = default;
+MatchScratch::MatchScratch(MatchScratch&&) noexcept = default;
+MatchScratch& MatchScratch::operator=(MatchScratch&&) noexcept = default;
+
+namespace {
+
+bool compatible(const MatchScratch::Impl& s, const Leaf& a, const Leaf& b) {
+  std::uint32_t i = a.trail_begin, j = b.trail_begin;
+  for (; i < a.trail_end && j < b.trail_end; ++i, ++j) {
+    if (s.trails[i].array != s.trails[j].array) return true;  // paths diverged
+    if (s.trails[i].index != s.trails[j].index) return false;
+  }
+  return true;
+}
+
+// Picks one leaf per field from [choice_begin[f], choice_end[f]) so that all
+// picks are pairwise compatible. Depth-first with pruning: a pick that
+// clashes with an earlier one is dropped at once.
+bool choose(MatchScratch::Impl& s, std::size_t field) {
+  if (field == s.choice_begin.size()) return true;
+  for (const std::uint32_t* p = s.choice_begin[field]; p != s.choice_end[field]; ++p) {
+    const Leaf& leaf = s.leaves[*p];
+    bool ok = true;
+    for (std::uint32_t earlier : s.chosen) {
+      if (!compatible(s, s.leaves[earlier], leaf)) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    s.chosen.push_back(*p);
+    if (choose(s, field + 1)) {
+      s.chosen.clear();
+      return true;
+    }
+    s.chosen.pop_back();
+  }
+  return false;
+}
+
+// Whether some pick of one leaf per field in the scratch's choice lists is
+// consistent. Most events have no arrays on the chosen paths: no search.
+bool consistent(MatchScratch::Impl& s) {
+  bool any_trail = false;
+  for (std::size_t f = 0; f < s.choice_begin.size() && !any_trail; ++f) {
+    for (const std::uint32_t* p = s.choice_begin[f]; p != s.choice_end[f]; ++p) {
+      if (s.leaves[*p].trail_begin != s.leaves[*p].trail_end) {
+        any_trail = true;
+        break;
+      }
+    }
+  }
+  if (!any_trail) return true;
+  s.chosen.clear();
+  return choose(s, 0);
+}
+
+}  // namespace
+
+// --- one pattern, no index ------------------------------------------------------
+
+bool matches(const Pattern& pattern, std::string_view event_json, MatchScratch& scratch) {
+  MatchScratch::Impl& s = *scratch.impl_;
+  PathTable paths;
+  for (const Alternative& alt : pattern.alternatives()) {
+    for (const Field& f : alt.fields) paths.intern(f.path);
+  }
+  if (!s.flatten(paths, event_json)) return false;
+  for (const Alternative& alt : pattern.alternatives()) {
+    s.candidates.clear();
+    s.candidate_offsets.assign(1, 0);
+    bool satisfied = true;
+    for (const Field& field : alt.fields) {
+      const std::uint32_t path = paths.ids.find(field.path)->second;
+      bool present = false;
+      for (std::uint32_t i = 0; i < s.leaves.size(); ++i) {
+        const Leaf& leaf = s.leaves[i];
+        if (leaf.path != path) continue;
+        present = true;
+        if (std::any_of(field.conditions.begin(), field.conditions.end(),
+                        [&](const Condition& c) { return condition_matches(c, leaf); })) {
+          s.candidates.push_back(i);
+        }
+      }
+      const bool by_values = s.candidates.size() > s.candidate_offsets.back();
+      if (!by_values && (present || !field.has_exists_false())) {
+        satisfied = false;
+        break;
+      }
+      s.candidate_offsets.push_back(static_cast<std::uint32_t>(s.candidates.size()));
+    }
+    if (!satisfied) continue;
+    s.choice_begin.clear();
+    s.choice_end.clear();
+    for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
+      if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;  // absent, exists:false
+      s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
+      s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
+    }
+    if (consistent(s)) return true;
+  }
+  return false;
+}
+
+bool matches(const Pattern& pattern, std::string_view event_json) {
+  MatchScratch scratch;
+  return matches(pattern, event_json, scratch);
+}
+
+// --- the index --------------------------------------------------------------------
+
+namespace {
+
+using Slots = std::vector<std::uint32_t>;
+
+// Strings keyed by themselves; a probe tries each length some key has.
+struct AffixIndex {
+  StringMap<Slots> by_affix;
+  std::vector<std::size_t> lengths;  // sorted, distinct
+
+  void add(const std::string& affix, std::uint32_t slot) {
+    by_affix[affix].push_back(slot);
+    const auto at = std::lower_bound(lengths.begin(), lengths.end(), affix.size());
+    if (at == lengths.end() || *at != affix.size()) lengths.insert(at, affix.size());
+  }
+};
+
+// Everything the patterns ask of one path.
+struct FieldIndex {
+  StringMap<Slots> exact_strings;
+  std::unordered_map<double, Slots> exact_numbers;
+  Slots nulls, trues, falses, exists;
+  StringMap<Slots> ignore_case;  // folded
+  AffixIndex prefixes, suffixes, prefixes_folded, suffixes_folded;
+  // Conditions without a value to key on: tested one by one.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> tested;  // (condition, slot)
+  bool needs_folding = false;
+};
+
+struct Slot {  // one field of one alternative
+  std::uint32_t alternative = 0;
+  std::uint32_t path = 0;
+  bool exists_false = false;
+};
+
+struct AlternativeInfo {
+  std::uint32_t key = 0;
+  std::uint32_t first_slot = 0, slot_count = 0;
+};
+
+}  // namespace
+
+struct Matcher::Index {
+  PathTable paths;
+  std::vector<FieldIndex> fields;  // by path id
+  std::vector<Slot> slots;
+  std::vector<AlternativeInfo> alternatives;
+  std::vector<Condition> tested_conditions;
+  // Alternatives whose every field accepts absence: they can match with no
+  // hit at all, so each event checks them.
+  std::vector<std::uint32_t> absence_only;
+  std::size_t patterns = 0;
+
+  void add_condition(const Condition& c, std::uint32_t slot, FieldIndex& index) {
+    switch (c.op) {
+      case Op::kExactString:
+        index.exact_strings[c.text].push_back(slot);
+        return;
+      case Op::kExactNumber:
+        index.exact_numbers[normalized(c.number)].push_back(slot);
+        return;
+      case Op::kNull:
+        index.nulls.push_back(slot);
+        return;
+      case Op::kTrue:
+        index.trues.push_back(slot);
+        return;
+      case Op::kFalse:
+        index.falses.push_back(slot);
+        return;
+      case Op::kExistsTrue:
+        index.exists.push_back(slot);
+        return;
+      case Op::kExistsFalse:
+        return;  // decided by the path's absence
+      case Op::kPrefix:
+        index.prefixes.add(c.text, slot);
+        return;
+      case Op::kSuffix:
+        index.suffixes.add(c.text, slot);
+        return;
+      case Op::kPrefixIgnoreCase:
+        index.prefixes_folded.add(c.text, slot);
+        index.needs_folding = true;
+        return;
+      case Op::kSuffixIgnoreCase:
+        index.suffixes_folded.add(c.text, slot);
+        index.needs_folding = true;
+        return;
+      case Op::kEqualsIgnoreCase:
+        index.ignore_case[c.text].push_back(slot);
+        index.needs_folding = true;
+        return;
+      case Op::kWildcard:
+      case Op::kNumeric:
+      case Op::kCidr:
+      case Op::kAnythingBut:
+        index.tested.emplace_back(static_cast<std::uint32_t>(tested_conditions.size()), slot);
+        tested_conditions.push_back(c);
+        return;
+    }
+  }
+};
+
+namespace {
+
+void emit(const Slots& slots, std::uint32_t leaf,
+          std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
+  for (std::uint32_t slot : slots) hits.emplace_back(slot, leaf);
+}
+
+void probe_affixes(const AffixIndex& index, std::string_view value, bool suffix, std::uint32_t leaf,
+                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
+  for (std::size_t length : index.lengths) {
+    if (length > value.size()) break;
+    const std::string_view affix =
+        suffix ? value.substr(value.size() - length) : value.substr(0, length);
+    const auto it = index.by_affix.find(affix);
+    if (it != index.by_affix.end()) emit(it->second, leaf, hits);
+  }
+}
+
+}  // namespace
+
+MatcherBuilder::MatcherBuilder() : index_(std::make_unique<Matcher::Index>()) {}
+MatcherBuilder::~MatcherBuilder() = default;
+MatcherBuilder::MatcherBuilder(MatcherBuilder&&) noexcept = default;
+MatcherBuilder& MatcherBuilder::operator=(MatcherBuilder&&) noexcept = default;
+
+void MatcherBuilder::add(std::uint32_t key, const Pattern& pattern) {
+  Matcher::Index& index = *index_;
+  ++index.patterns;
+  for (const Alternative& alt : pattern.alternatives()) {
+    const auto alternative = static_cast<std::uint32_t>(index.alternatives.size());
+    AlternativeInfo info{key, static_cast<std::uint32_t>(index.slots.size()),
+                         static_cast<std::uint32_t>(alt.fields.size())};
+    bool absence_only = true;
+    for (const Field& field : alt.fields) {
+      const std::uint32_t path = index.paths.intern(field.path);
+      if (index.fields.size() <= path) index.fields.resize(path + 1);
+      const auto slot = static_cast<std::uint32_t>(index.slots.size());
+      index.slots.push_back({alternative, path, field.has_exists_false()});
+      absence_only = absence_only && field.has_exists_false();
+      for (const Condition& c : field.conditions) index.add_condition(c, slot, index.fields[path]);
+    }
+    index.alternatives.push_back(info);
+    if (absence_only) index.absence_only.push_back(alternative);
+  }
+}
+
+Matcher MatcherBuilder::build() && {
+  Matcher m;
+  m.index_ = std::move(index_);
+  index_ = std::make_unique<Matcher::Index>();
+  return m;
+}
+
+Matcher::Matcher() : index_(std::make_shared<Index>()) {}
+
+std::size_t Matcher::size() const { return index_->patterns; }
+
+void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& matched_keys) const {
+  MatchScratch scratch;
+  match(event_json, matched_keys, scratch);
+}
+
+void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& matched_keys,
+                    MatchScratch& scratch) const {
+  matched_keys.clear();
+  const Index& index = *index_;
+  if (index.alternatives.empty()) return;
+  MatchScratch::Impl& s = *scratch.impl_;
+  if (!s.flatten(index.paths, event_json)) return;
+
+  // Every (field slot, leaf) whose leaf satisfies some condition of the slot.
+  auto& hits = s.hits;
+  hits.clear();
+  s.present.assign(index.fields.size(), 0);
+  for (std::uint32_t i = 0; i < s.leaves.size(); ++i) {
+    const Leaf& leaf = s.leaves[i];
+    const FieldIndex& f = index.fields[leaf.path];
+    s.present[leaf.path] = 1;
+    emit(f.exists, i, hits);
+    switch (leaf.type) {
+      case LeafType::kString: {
+        if (auto it = f.exact_strings.find(leaf.text); it != f.exact_strings.end()) {
+          emit(it->second, i, hits);
+        }
+        probe_affixes(f.prefixes, leaf.text, false, i, hits);
+        probe_affixes(f.suffixes, leaf.text, true, i, hits);
+        if (f.needs_folding) {
+          s.folded = fold_case(leaf.text);
+          if (auto it = f.ignore_case.find(s.folded); it != f.ignore_case.end()) {
+            emit(it->second, i, hits);
+          }
+          probe_affixes(f.prefixes_folded, s.folded, false, i, hits);
+          probe_affixes(f.suffixes_folded, s.folded, true, i, hits);
+        }
+        break;
+      }
+      case LeafType::kNumber:
+        if (auto it = f.exact_numbers.find(leaf.number); it != f.exact_numbers.end()) {
+          emit(it->second, i, hits);
+        }
+        break;
+      case LeafType::kTrue:
+        emit(f.trues, i, hits);
+        break;
+      case LeafType::kFalse:
+        emit(f.falses, i, hits);
+        break;
+      case LeafType::kNull:
+        emit(f.nulls, i, hits);
+        break;
+    }
+    for (const auto& [condition, slot] : f.tested) {
+      if (condition_matches(index.tested_conditions[condition], leaf)) hits.emplace_back(slot, i);
+    }
+  }
+  std::sort(hits.begin(), hits.end());
+  hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+
+  // Slots are numbered alternative by alternative, so the sorted hits come
+  // grouped by alternative, and within it by field.
+  std::size_t h = 0;
+  while (h < hits.size()) {
+    const std::uint32_t alternative = index.slots[hits[h].first].alternative;
+    const AlternativeInfo& alt = index.alternatives[alternative];
+    std::size_t end = h;
+    while (end < hits.size() && index.slots[hits[end].first].alternative == alternative) ++end;
+    // Per field: its leaves, or its absence accepted by exists:false.
+    s.candidates.clear();
+    s.candidate_offsets.assign(1, 0);
+    bool satisfied = true;
+    std::size_t k = h;
+    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
+      const std::size_t before = s.candidates.size();
+      while (k < end && hits[k].first == slot) s.candidates.push_back(hits[k++].second);
+      if (s.candidates.size() == before) {
+        const Slot& info = index.slots[slot];
+        if (!info.exists_false || s.present[info.path] != 0) {
+          satisfied = false;
+          break;
+        }
+      }
+      s.candidate_offsets.push_back(static_cast<std::uint32_t>(s.candidates.size()));
+    }
+    if (satisfied) {
+      s.choice_begin.clear();
+      s.choice_end.clear();
+      for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
+        if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;
+        s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
+        s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
+      }
+      if (consistent(s)) matched_keys.push_back(alt.key);
+    }
+    h = end;
+  }
+
+  for (std::uint32_t alternative : index.absence_only) {
+    const AlternativeInfo& alt = index.alternatives[alternative];
+    // Alternatives with a hit were decided above.
+    const auto first = std::lower_bound(hits.begin(), hits.end(),
+                                        std::pair<std::uint32_t, std::uint32_t>{alt.first_slot, 0});
+    if (first != hits.end() && first->first < alt.first_slot + alt.slot_count) continue;
+    bool all_absent = true;
+    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
+      if (s.present[index.slots[slot].path] != 0) {
+        all_absent = false;
+        break;
+      }
+    }
+    if (all_absent) matched_keys.push_back(alt.key);
+  }
+
+  std::sort(matched_keys.begin(), matched_keys.end());
+  matched_keys.erase(std::unique(matched_keys.begin(), matched_keys.end()), matched_keys.end());
+}
+
+}  // namespace cloudlet::events
