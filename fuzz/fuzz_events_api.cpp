@@ -8,9 +8,9 @@
 //
 // Invariants: every call names at least one resource, each an events ARN of
 // our region and account (or "*" for TestEventPattern); a resolved bus name
-// has only bus-name characters; a token round-trips for its own scope and
-// never reads for another; an entry the gateway builds is one JSON entry
-// holding the route's literals.
+// has only bus-name characters; a token round-trips a name for its own
+// scope, reads only names, and never reads for another scope; an entry the gateway builds is one
+// JSON entry holding the route's literals.
 #include <array>
 #include <boost/json.hpp>
 #include <string>
@@ -29,10 +29,10 @@ using namespace cloudlet;
 namespace json = boost::json;
 
 constexpr std::array<std::string_view, 16> kActions = {
-    "PutEvents",      "TestEventPattern",  "PutRule",        "DescribeRule",
-    "ListRules",      "DeleteRule",        "EnableRule",     "DisableRule",
-    "PutTargets",     "RemoveTargets",     "ListTargetsByRule", "CreateEventBus",
-    "DescribeEventBus", "ListEventBuses",  "DeleteEventBus", "NoSuchAction"};
+    "PutEvents",        "TestEventPattern", "PutRule",           "DescribeRule",
+    "ListRules",        "DeleteRule",       "EnableRule",        "DisableRule",
+    "PutTargets",       "RemoveTargets",    "ListTargetsByRule", "CreateEventBus",
+    "DescribeEventBus", "ListEventBuses",   "DeleteEventBus",    "NoSuchAction"};
 
 // Every string anywhere in the document, for the name and ARN parsers.
 void strings_in(const json::value& v, std::vector<std::string>& out, int depth = 0) {
@@ -60,7 +60,10 @@ void check_names(const std::string& s) {
     FUZZ_CHECK(!kind.error().message.empty());
   }
   const std::string token = events::make_next_token("rules\ndefault\n", s);
-  FUZZ_CHECK(events::read_next_token(token, "rules\ndefault\n") == s);
+  // Names round-trip; anything else is refused, never handed on.
+  auto read = events::read_next_token(token, "rules\ndefault\n");
+  if (events::valid_bus_name_chars(s)) FUZZ_CHECK(read == s);
+  if (read) FUZZ_CHECK(events::valid_bus_name_chars(*read));
   FUZZ_CHECK(!events::read_next_token(token, "rules\nother\n").has_value());
   (void)events::read_next_token(s, "rules\ndefault\n");
 }

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "events/api.hpp"
+#include "events/bench_match.hpp"
 #include "events/default_rules.hpp"
 #include "events/event_appender.hpp"
 #include "events/http_api.hpp"
@@ -23,6 +24,28 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
 }
 
+// The servers gRPC targets may call: events.usermgmt_targets, or the four
+// local UserManagement servers.
+std::vector<std::string> usermgmt_targets(const Settings& settings) {
+  std::vector<std::string> out;
+  if (settings.events_usermgmt_targets.empty()) {
+    for (int i = 0; i < 4; ++i)
+      out.push_back(settings.usermgmt_host + ":" + std::to_string(settings.usermgmt_base_port + i));
+    return out;
+  }
+  std::string_view rest = settings.events_usermgmt_targets;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 // Owns the bus's parts and stops them in order: the API first (no new
 // events), then the appender (every accepted call answered), then the
 // background work.
@@ -36,6 +59,7 @@ class WiredEvents final : public Service {
     api.account_id = settings.account_id;
     api.max_put_events_bytes = settings.events_max_put_events_bytes;
     api.max_event_pattern_chars = settings.events_max_event_pattern_chars;
+    api.usermgmt_servers = usermgmt_targets(settings);
     events::RuntimeSettings rt;
     rt.region = settings.region;
     rt.account_id = settings.account_id;
@@ -166,6 +190,26 @@ void add_events_command(CLI::App& app, GlobalOptions& options) {
   dead->add_option("--bus", *bus, "only this event bus");
   dead->add_option("--limit", *limit, "at most this many")->check(CLI::Range(1, 10000));
   dead->callback([&options, bus, limit] { run_dead_letters(options, *bus, *limit); });
+
+  // The matching benchmark (bench/events/run.sh): no database, one thread.
+  auto bench = cmd->add_subcommand(
+      "bench-match", "match events against patterns on one thread; prints one JSON line");
+  auto bench_options = std::make_shared<events::BenchMatchOptions>();
+  bench
+      ->add_option("--patterns", bench_options->patterns_path,
+                   "JSON lines {\"name\": ..., \"pattern\": {...}}")
+      ->required();
+  bench->add_option("--events", bench_options->events_path, "JSON lines, one event each")
+      ->required();
+  bench->add_option("--seconds", bench_options->seconds, "how long to loop (default 5)")
+      ->check(CLI::Range(0.1, 3600.0));
+  bench->add_flag("--naive", bench_options->naive,
+                  "the baseline: every pattern's matches() in turn, no index");
+  bench->callback([bench_options] {
+    auto result = events::run_bench_match(*bench_options);
+    if (!result.ok()) die(result.error().message);
+    std::cout << *result << "\n";
+  });
 }
 
 }  // namespace cloudlet::cli

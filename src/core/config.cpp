@@ -30,6 +30,9 @@ const std::vector<ConfigKey>& config_keys() {
        "threads delivering events to targets (one delivery each at a time)"},
       {"events.retry_initial_backoff_ms", "--events-retry-initial-backoff-ms",
        "first retry delay of a failed delivery; doubles per retry up to 5 minutes"},
+      {"events.usermgmt_targets", "--events-usermgmt-targets",
+       "comma-separated host:port list gRPC targets may call (default: the four local "
+       "UserManagement servers; * = any)"},
       {"events.default_rules", "--events-default-rules",
        "create the seed's trigger_usermgmt rules at start when missing (true/false)"},
       {"usermgmt.host", "--usermgmt-host", "host the four UserManagement servers listen on"},
@@ -235,6 +238,11 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
       {"events.retry_initial_backoff_ms",
        [&](std::string_view v) {
          return parse_duration(v, 1, 3600000, s.events_retry_initial_backoff);
+       }},
+      {"events.usermgmt_targets",
+       [&](std::string_view v) -> Status {
+         s.events_usermgmt_targets = v;
+         return {};
        }},
       {"events.default_rules",
        [&](std::string_view v) -> Status {

@@ -38,6 +38,9 @@ struct Settings {
   std::size_t events_delivery_workers = 8;
   std::chrono::milliseconds events_retry_initial_backoff{1000};
   bool events_default_rules = true;  // the seed's rules, created by `up` when missing
+  // host:port list the gRPC targets may name; empty: the four local
+  // UserManagement servers; "*": any.
+  std::string events_usermgmt_targets;
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
   std::string credentials_file;              // empty: <data_dir>/credentials.json

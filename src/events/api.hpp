@@ -31,11 +31,10 @@ struct ApiSettings {
   int max_rules_per_bus = 300;                                   // AWS's default quota
   int max_targets_per_rule = 5;
   std::size_t max_buses = 100;
-  // Run Command targets run programs on this host: refused at PutTargets
-  // unless the operator turned them on (events.run_command.enabled).
-  bool run_command_enabled = false;
-  // The functions a Lambda-ARN target may name (those cloudlet hosts).
-  std::vector<std::string> functions;
+  // The UserManagement servers ("host:port") a gRPC target may name: the
+  // event bus connects wherever a target says, so callers of PutTargets
+  // must not choose where (events.usermgmt_targets; "*" allows any).
+  std::vector<std::string> usermgmt_servers;
 };
 
 struct CallContext {

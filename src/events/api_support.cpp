@@ -225,7 +225,17 @@ std::string make_next_token(std::string_view scope, std::string_view after_key) 
 
 std::optional<std::string> read_next_token(std::string_view token, std::string_view scope) {
   if (token.size() < 16 || token.substr(0, 16) != scope_digest(scope)) return std::nullopt;
-  return unhex(token.substr(16));
+  auto key = unhex(token.substr(16));
+  // The digest is not a secret, so a token can be forged: its key must be
+  // a name we could have written (rule, bus and target names are ASCII of
+  // [/.-_A-Za-z0-9]), never bytes for the database to choke on.
+  if (!key || key->empty()) return std::nullopt;
+  for (char c : *key) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == '_' || c == '/';
+    if (!ok) return std::nullopt;
+  }
+  return key;
 }
 
 double epoch_seconds(std::chrono::sys_seconds t) {

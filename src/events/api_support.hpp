@@ -111,7 +111,8 @@ class RequestReader {
 // back with other arguments (another bus, prefix) is refused rather than
 // read as a key from elsewhere.
 std::string make_next_token(std::string_view scope, std::string_view after_key);
-// The key in a token made for `scope`; nullopt when it is not one.
+// The key in a token made for `scope`; nullopt when it is not one, or its
+// key is not a name (bus, rule, target) we could have written.
 std::optional<std::string> read_next_token(std::string_view token, std::string_view scope);
 
 // Epoch seconds as a JSON number (timestamps in AWS JSON 1.1).

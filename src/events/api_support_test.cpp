@@ -85,6 +85,11 @@ TEST(NextToken, RoundTripsOnlyForItsOwnScope) {
   EXPECT_FALSE(read_next_token(token, "rules\nother\nabc"));
   EXPECT_FALSE(read_next_token("garbage", "rules\ndefault\nabc"));
   EXPECT_FALSE(read_next_token(token + "z", "rules\ndefault\nabc"));
+  // A forged token (the digest is no secret) with bytes no name has.
+  std::string forged = make_next_token("rules\ndefault\nabc", "x");
+  forged.replace(forged.size() - 2, 2, "ff");
+  EXPECT_FALSE(read_next_token(forged, "rules\ndefault\nabc"));
+  EXPECT_FALSE(read_next_token(make_next_token("s", ""), "s"));
 }
 
 TEST(Replies, ErrorsAreJsonObjectsWithTypeAndMessage) {

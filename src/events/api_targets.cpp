@@ -90,6 +90,14 @@ void read_target(RequestReader& in, const json::value& element, std::size_t inde
   out.spec_json = json::serialize(t);
 }
 
+bool usermgmt_server_allowed(const ApiSettings& settings, const UserManagementTarget& server) {
+  const std::string address = server.host + ":" + std::to_string(server.port);
+  for (const auto& allowed : settings.usermgmt_servers) {
+    if (allowed == "*" || allowed == address) return true;
+  }
+  return false;
+}
+
 json::object failed_entry(std::string_view id, std::string_view code, std::string_view message) {
   json::object o;
   o["TargetId"] = id;
@@ -133,12 +141,15 @@ ApiReply EventBusApi::put_targets(const json::object& body) const {
     std::string problem;
     if (!kind.ok()) {
       problem = kind.error().message;
-    } else if (std::holds_alternative<RunCommandTarget>(*kind) && !settings_.run_command_enabled) {
-      problem = "Run Command targets are disabled on this event bus (events.run_command.enabled).";
-    } else if (const auto* fn = std::get_if<FunctionTarget>(&*kind);
-               fn != nullptr && std::find(settings_.functions.begin(), settings_.functions.end(),
-                                          fn->name) == settings_.functions.end()) {
-      problem = "Function " + fn->name + " does not exist.";
+    } else if (const auto* server = std::get_if<UserManagementTarget>(&*kind);
+               server != nullptr && !usermgmt_server_allowed(settings_, *server)) {
+      problem = "UserManagement server " + server->host + ":" + std::to_string(server->port) +
+                " is not one this event bus may call (events.usermgmt_targets).";
+    } else if (!std::holds_alternative<UserManagementTarget>(*kind)) {
+      // Refused rather than accepted and dead-lettered: nothing is taken
+      // that cannot be delivered.
+      problem = std::string(target_kind_name(*kind)) +
+                " targets are not delivered by this event bus yet.";
     }
     if (!problem.empty()) {
       failed.push_back(failed_entry(t.id, error_type::kValidation, problem));

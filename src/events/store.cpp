@@ -682,7 +682,7 @@ Result<std::vector<std::int64_t>> EventStore::append_events(const std::vector<Ne
 }
 
 Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& route,
-                                              Clock::time_point now) {
+                                              Clock::time_point now, std::size_t max_batch_bytes) {
   auto tx = Transaction::begin(pool_);
   if (!tx.ok()) return tx.error();
   auto pending = tx->execute(take_pending_stmt(), {std::to_string(limit)});
@@ -695,6 +695,8 @@ Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& 
   ArrayLiteral event_ids, buses, rules, target_ids, target_arns, payloads, retries, ages, dlqs,
       times, seqs;
   std::size_t deliveries = 0;
+  std::size_t routed = 0;
+  std::size_t payload_bytes = 0;
   for (int i = 0; i < pending->size(); ++i) {
     Cells c(*pending, i);
     PendingEvent event;
@@ -705,8 +707,15 @@ Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& 
     event.event.ingested_at = c.time();
     if (!pending->is_null(i, 5)) event.event.only_rule = std::string(pending->text(i, 5));
     if (!c.status().ok()) return c.status().error();
+    // A batch stops growing once its deliveries hold max_batch_bytes of
+    // payload (the events after stay pending, for the next batch), so one
+    // statement never outgrows PostgreSQL's 1 GB parameter limit or this
+    // process's memory. The first event always goes, however big.
+    if (routed > 0 && payload_bytes >= max_batch_bytes) break;
     seqs.add(event.seq);
+    ++routed;
     for (const NewDelivery& d : route(event)) {
+      payload_bytes += d.payload.size();
       event_ids.add(std::string_view(d.event_id));
       buses.add(std::string_view(d.bus));
       rules.add(std::string_view(d.rule));
@@ -730,7 +739,7 @@ Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& 
   }
   if (auto r = tx->execute(delete_pending_stmt(), {seqs.take()}); !r.ok()) return r.error();
   if (Status s = tx->commit(); !s.ok()) return s.error();
-  return static_cast<std::size_t>(pending->size());
+  return routed;
 }
 
 // --- deliveries --------------------------------------------------------------

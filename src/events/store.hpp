@@ -33,6 +33,9 @@ namespace cloudlet::events {
 
 using Clock = std::chrono::system_clock;
 
+// Payload bytes one routing transaction may insert (route_pending).
+inline constexpr std::size_t kDefaultRouteBatchBytes = 64 * 1024 * 1024;
+
 struct BusRecord {
   std::string name, description;
   std::chrono::sys_seconds created_at, modified_at;
@@ -156,9 +159,12 @@ class EventStore {
   // leaves the events to be routed again. kUnknown (connection lost at
   // COMMIT): they may have been routed, and if not they will be again, so a
   // delivery can be duplicated but never lost (at-least-once).
-  // ingested_at comes back at microsecond precision (timestamptz).
+  // ingested_at comes back at microsecond precision (timestamptz). A batch
+  // ends early once its deliveries carry `max_batch_bytes` of payload (the
+  // rest stay pending for the next call; the first event always goes).
   Result<std::size_t> route_pending(std::size_t limit, const RouteFn& route,
-                                    Clock::time_point now = Clock::now());
+                                    Clock::time_point now = Clock::now(),
+                                    std::size_t max_batch_bytes = kDefaultRouteBatchBytes);
 
   // --- deliveries ---
   // Leases up to `limit` due deliveries (next_attempt_at <= now, earliest

@@ -875,6 +875,26 @@ TEST_F(StoreTest, AScheduleInstantIsClaimedOnce) {
   EXPECT_EQ(code_of(store_.claim_schedule_fire("default", "absent", t)), ErrorCode::kNotFound);
 }
 
+TEST_F(StoreTest, ABatchStopsAtItsPayloadBudgetAndLeavesTheRestPending) {
+  std::vector<NewEvent> events;
+  for (int i = 0; i < 5; ++i) events.push_back(event("big" + std::to_string(i)));
+  ASSERT_TRUE(store_.append_events(events).ok());
+  auto fan_out = [](const PendingEvent& p) {
+    NewDelivery d = delivery(p.event.event_id);
+    d.payload = std::string(1000, 'x');
+    return std::vector<NewDelivery>{d, d};  // 2000 bytes per event
+  };
+  auto first = store_.route_pending(100, fan_out, Clock::now(), 3000);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, 2u) << "the second event passes the budget; the third waits";
+  auto lone = store_.route_pending(100, fan_out, Clock::now(), 10);
+  ASSERT_TRUE(lone.ok());
+  EXPECT_EQ(*lone, 1u) << "one event always goes, however big";
+  auto rest = store_.route_pending(100, fan_out);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, 2u);
+}
+
 TEST_F(StoreTest, FiringAScheduleStoresItsEventOnlyForTheWinner) {
   ASSERT_TRUE(store_.put_rule(rule("default", "tick"), 300).ok());
   const std::chrono::sys_seconds t{std::chrono::seconds(1'800'000'000)};

@@ -84,6 +84,12 @@ TEST(PutEventsIntegration, RoutesFileRules) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("request_parameters.Source is required"),
             std::string::npos);
+  const char* caller_chosen_bus = R"({"integrations": {"eb": {"integration_type": "AWS_PROXY",
+      "integration_subtype": "EventBridge-PutEvents", "request_parameters": {"Detail": "d",
+      "DetailType": "t", "Source": "s", "EventBusName": "$request.body.bus"}}}, "routes": []})";
+  auto bus_refused = RouteTable::compile(caller_chosen_bus);
+  ASSERT_FALSE(bus_refused.ok());
+  EXPECT_NE(bus_refused.error().message.find("EventBusName must be a literal"), std::string::npos);
   const char* other_subtype = R"({"integrations": {"eb": {"integration_type": "AWS_PROXY",
       "integration_subtype": "SQS-SendMessage", "request_parameters": {}}}, "routes": []})";
   EXPECT_FALSE(RouteTable::compile(other_subtype).ok());

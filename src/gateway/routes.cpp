@@ -110,6 +110,11 @@ Result<std::unique_ptr<Integration>> compile_event_bridge(std::unique_ptr<Integr
     if (Status s = check_parameter_selector(kv.value().get_string()); !s.ok())
       return bad("integration '" + id + "': request_parameters." + std::string(kv.key()) + ": " +
                  s.error().message);
+    // The bus is the route's decision, never the caller's: a selector
+    // would let any client of the route put events on any bus.
+    if (kv.key() == "EventBusName" && kv.value().get_string().starts_with("$")) {
+      return bad("integration '" + id + "': request_parameters.EventBusName must be a literal");
+    }
     integration->request_parameters.emplace_back(std::string(kv.key()),
                                                  std::string(kv.value().get_string()));
   }

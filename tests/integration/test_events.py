@@ -28,6 +28,7 @@ class Bus:
         self.events_port = support.free_port()
         self.usermgmt_base = free_block_of_four()
         self.gateway_port = support.free_port()
+        self.dead_port = support.free_port()  # a server that never answers, for retries
         self.start()
         creds = support.run("credentials", "--format", "json", "--data-dir", self.dir,
                             "--pg-port", str(self.pg_port)).stdout
@@ -45,7 +46,10 @@ class Bus:
         flags = ["--events-listen", f"127.0.0.1:{self.events_port}",
                  "--usermgmt-base-port", str(self.usermgmt_base),
                  "--gateway-listen", f"127.0.0.1:{self.gateway_port}",
-                 "--events-retry-initial-backoff-ms", "100"]
+                 "--events-retry-initial-backoff-ms", "100",
+                 "--events-usermgmt-targets",
+                 ",".join(f"127.0.0.1:{p}" for p in
+                          [*range(self.usermgmt_base, self.usermgmt_base + 4), self.dead_port])]
         proc = subprocess.Popen([support.CLOUDLET, "up", "--data-dir", self.dir, "--pg-port",
                                  str(self.pg_port), *flags],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -192,9 +196,13 @@ class EventsCliTest(unittest.TestCase):
              "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 120}},
             {"Id": "two", "Arn": arn, "Input": '{"name":"Carol","age":51}'},
             {"Id": "bad", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"},
+            # A server the operator did not list: the bus never calls it.
+            {"Id": "elsewhere", "Arn": "arn:cloudlet:usermgmt:us-east-1:000000000000:server/10.0.0.5:50051"},
+            {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:000000000000:function:contacts_insert"},
         ]))
-        self.assertEqual(out["FailedEntryCount"], 1)
-        self.assertEqual(out["FailedEntries"][0]["TargetId"], "bad")
+        self.assertEqual(out["FailedEntryCount"], 3)
+        self.assertEqual([f["TargetId"] for f in out["FailedEntries"]], ["bad", "elsewhere", "fn"])
+        self.assertIn("events.usermgmt_targets", out["FailedEntries"][1]["ErrorMessage"])
         _, listed, _ = self.aws("list-targets-by-rule", "--rule", "tg")
         self.assertEqual([t["Id"] for t in listed["Targets"]], ["one", "two"])
         self.assertEqual(listed["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"], 2)
@@ -310,8 +318,7 @@ class EventsCliTest(unittest.TestCase):
         self.assertEqual(ages, "Alice:43,Bob:30")
 
     def test_a_failing_target_is_retried_then_dead_lettered(self):
-        dead_port = support.free_port()  # nothing listens there
-        arn = f"arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:{dead_port}"
+        arn = f"arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:{self.bus.dead_port}"
         self.aws("put-rule", "--name", "dlq", "--event-pattern", '{"source":["dlq.test"]}')
         self.aws("put-targets", "--rule", "dlq", "--targets", json.dumps([
             {"Id": "down", "Arn": arn, "RetryPolicy": {"MaximumRetryAttempts": 2,
@@ -409,7 +416,8 @@ class EventsRestartTest(unittest.TestCase):
         try:
             bus.aws("put-rule", "--name", "keep", "--event-pattern", '{"source":["k"]}')
             bus.aws("put-targets", "--rule", "keep", "--targets", json.dumps([{
-                "Id": "t", "Arn": "arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:1"}]))
+                "Id": "t", "Arn": "arn:cloudlet:usermgmt:us-east-1:000000000000:server/"
+                              f"127.0.0.1:{bus.dead_port}"}]))
             bus.aws("disable-rule", "--name", "trigger_usermgmt_op1_no_persistence")
             bus.restart()
             _, out, _ = bus.aws("describe-rule", "--name", "keep")

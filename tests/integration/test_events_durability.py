@@ -21,7 +21,8 @@ ENV = dict(os.environ, CLOUDLET_ACCESS_KEY_ID=KEY, CLOUDLET_SECRET_ACCESS_KEY=SE
 def start_events(db, port, *extra):
     proc = subprocess.Popen([support.CLOUDLET, "events", *db.flags, "--events-listen",
                              f"127.0.0.1:{port}", "--events-default-rules", "false",
-                             "--events-retry-initial-backoff-ms", "100", *extra],
+                             "--events-retry-initial-backoff-ms", "100",
+                             "--events-usermgmt-targets", "*", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     support.wait_for_line(proc, "Press Ctrl-C to stop", timeout=120)
     return proc
