@@ -158,8 +158,8 @@ struct MatchScratch::Impl {
   std::uint32_t arrays = 0;
   std::string path;
   // Matcher::match
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;  // (slot, leaf)
-  std::vector<std::uint8_t> present;                          // by path id
+  std::vector<std::uint32_t> gate_hits;               // alternatives
+  std::vector<std::uint32_t> range_begin, range_end;  // leaves by path id
   std::string folded;
   // the consistency search
   std::vector<const std::uint32_t*> choice_begin, choice_end;
@@ -361,125 +361,209 @@ bool matches(const Pattern& pattern, std::string_view event_json) {
 }
 
 // --- the index --------------------------------------------------------------------
+//
+// Each alternative is entered in the index under one field only, its "gate":
+// the field whose values are rarest among all the rules (estimated from how
+// many conditions share each key), so that an event's values call up few
+// alternatives even when most rules share a common first field (source).
+// An alternative called up is then verified field by field against the
+// event's leaves at those paths. Alternatives with no indexable field (all
+// fields numeric, wildcard, cidr, anything-but or exists:false) are verified
+// on every event.
 
 namespace {
 
-using Slots = std::vector<std::uint32_t>;
+using Alternatives = std::vector<std::uint32_t>;
 
 // Strings keyed by themselves; a probe tries each length some key has.
 struct AffixIndex {
-  StringMap<Slots> by_affix;
+  StringMap<Alternatives> by_affix;
   std::vector<std::size_t> lengths;  // sorted, distinct
 
-  void add(const std::string& affix, std::uint32_t slot) {
-    by_affix[affix].push_back(slot);
+  void add(const std::string& affix, std::uint32_t alternative) {
+    by_affix[affix].push_back(alternative);
     const auto at = std::lower_bound(lengths.begin(), lengths.end(), affix.size());
     if (at == lengths.end() || *at != affix.size()) lengths.insert(at, affix.size());
   }
 };
 
-// Everything the patterns ask of one path.
+// The gates on one path.
 struct FieldIndex {
-  StringMap<Slots> exact_strings;
-  std::unordered_map<double, Slots> exact_numbers;
-  Slots nulls, trues, falses, exists;
-  StringMap<Slots> ignore_case;  // folded
+  StringMap<Alternatives> exact_strings;
+  std::unordered_map<double, Alternatives> exact_numbers;
+  Alternatives nulls, trues, falses, exists;
+  StringMap<Alternatives> ignore_case;  // folded
   AffixIndex prefixes, suffixes, prefixes_folded, suffixes_folded;
-  // Conditions without a value to key on: tested one by one.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> tested;  // (condition, slot)
   bool needs_folding = false;
 };
 
-struct Slot {  // one field of one alternative
-  std::uint32_t alternative = 0;
+// How many conditions (of all rules) share each key on one path.
+struct Census {
+  StringMap<std::uint32_t> strings, folded, prefixes, suffixes, prefixes_folded, suffixes_folded;
+  std::unordered_map<double, std::uint32_t> numbers;
+  std::uint32_t nulls = 0, trues = 0, falses = 0, exists = 0;
+};
+
+struct FieldRef {
   std::uint32_t path = 0;
+  std::uint32_t first_condition = 0, condition_count = 0;
   bool exists_false = false;
 };
 
 struct AlternativeInfo {
   std::uint32_t key = 0;
-  std::uint32_t first_slot = 0, slot_count = 0;
+  std::uint32_t first_field = 0, field_count = 0;
 };
+
+bool indexable(Op op) {
+  switch (op) {
+    case Op::kWildcard:
+    case Op::kNumeric:
+    case Op::kCidr:
+    case Op::kAnythingBut:
+    case Op::kExistsFalse:
+      return false;
+    default:
+      return true;
+  }
+}
 
 }  // namespace
 
 struct Matcher::Index {
   PathTable paths;
   std::vector<FieldIndex> fields;  // by path id
-  std::vector<Slot> slots;
+  std::vector<Condition> conditions;
+  std::vector<FieldRef> alternative_fields;
   std::vector<AlternativeInfo> alternatives;
-  std::vector<Condition> tested_conditions;
-  // Alternatives whose every field accepts absence: they can match with no
-  // hit at all, so each event checks them.
-  std::vector<std::uint32_t> absence_only;
+  Alternatives always_verified;
   std::size_t patterns = 0;
 
-  void add_condition(const Condition& c, std::uint32_t slot, FieldIndex& index) {
+  // Counter `c` of `census` for condition `cond`; null for unindexable ones.
+  static std::uint32_t* census_slot(Census& census, const Condition& c) {
     switch (c.op) {
       case Op::kExactString:
-        index.exact_strings[c.text].push_back(slot);
+        return &census.strings[c.text];
+      case Op::kExactNumber:
+        return &census.numbers[normalized(c.number)];
+      case Op::kNull:
+        return &census.nulls;
+      case Op::kTrue:
+        return &census.trues;
+      case Op::kFalse:
+        return &census.falses;
+      case Op::kExistsTrue:
+        return &census.exists;
+      case Op::kPrefix:
+        return &census.prefixes[c.text];
+      case Op::kSuffix:
+        return &census.suffixes[c.text];
+      case Op::kPrefixIgnoreCase:
+        return &census.prefixes_folded[c.text];
+      case Op::kSuffixIgnoreCase:
+        return &census.suffixes_folded[c.text];
+      case Op::kEqualsIgnoreCase:
+        return &census.folded[c.text];
+      default:
+        return nullptr;
+    }
+  }
+
+  void add_gate(const Condition& c, std::uint32_t alternative, FieldIndex& index) {
+    switch (c.op) {
+      case Op::kExactString:
+        index.exact_strings[c.text].push_back(alternative);
         return;
       case Op::kExactNumber:
-        index.exact_numbers[normalized(c.number)].push_back(slot);
+        index.exact_numbers[normalized(c.number)].push_back(alternative);
         return;
       case Op::kNull:
-        index.nulls.push_back(slot);
+        index.nulls.push_back(alternative);
         return;
       case Op::kTrue:
-        index.trues.push_back(slot);
+        index.trues.push_back(alternative);
         return;
       case Op::kFalse:
-        index.falses.push_back(slot);
+        index.falses.push_back(alternative);
         return;
       case Op::kExistsTrue:
-        index.exists.push_back(slot);
+        index.exists.push_back(alternative);
         return;
-      case Op::kExistsFalse:
-        return;  // decided by the path's absence
       case Op::kPrefix:
-        index.prefixes.add(c.text, slot);
+        index.prefixes.add(c.text, alternative);
         return;
       case Op::kSuffix:
-        index.suffixes.add(c.text, slot);
+        index.suffixes.add(c.text, alternative);
         return;
       case Op::kPrefixIgnoreCase:
-        index.prefixes_folded.add(c.text, slot);
+        index.prefixes_folded.add(c.text, alternative);
         index.needs_folding = true;
         return;
       case Op::kSuffixIgnoreCase:
-        index.suffixes_folded.add(c.text, slot);
+        index.suffixes_folded.add(c.text, alternative);
         index.needs_folding = true;
         return;
       case Op::kEqualsIgnoreCase:
-        index.ignore_case[c.text].push_back(slot);
+        index.ignore_case[c.text].push_back(alternative);
         index.needs_folding = true;
         return;
-      case Op::kWildcard:
-      case Op::kNumeric:
-      case Op::kCidr:
-      case Op::kAnythingBut:
-        index.tested.emplace_back(static_cast<std::uint32_t>(tested_conditions.size()), slot);
-        tested_conditions.push_back(c);
-        return;
+      default:
+        return;  // not indexable: never a gate
+    }
+  }
+
+  void build_gates() {
+    std::vector<Census> census(paths.ids.size());
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        if (std::uint32_t* n = census_slot(census[f.path], conditions[c])) ++*n;
+      }
+    }
+    fields.assign(paths.ids.size(), FieldIndex{});
+    for (std::uint32_t a = 0; a < alternatives.size(); ++a) {
+      const AlternativeInfo& alt = alternatives[a];
+      const FieldRef* gate = nullptr;
+      std::uint64_t gate_cost = UINT64_MAX;
+      for (std::uint32_t i = alt.first_field; i < alt.first_field + alt.field_count; ++i) {
+        const FieldRef& f = alternative_fields[i];
+        std::uint64_t cost = 0;
+        bool ok = true;
+        for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count && ok;
+             ++c) {
+          ok = indexable(conditions[c].op);
+          if (ok) cost += *census_slot(census[f.path], conditions[c]);
+        }
+        if (ok && cost < gate_cost) {
+          gate = &f;
+          gate_cost = cost;
+        }
+      }
+      if (gate == nullptr) {
+        always_verified.push_back(a);
+        continue;
+      }
+      for (std::uint32_t c = gate->first_condition;
+           c < gate->first_condition + gate->condition_count; ++c) {
+        add_gate(conditions[c], a, fields[gate->path]);
+      }
     }
   }
 };
 
 namespace {
 
-void emit(const Slots& slots, std::uint32_t leaf,
-          std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
-  for (std::uint32_t slot : slots) hits.emplace_back(slot, leaf);
+void emit(const Alternatives& alternatives, std::vector<std::uint32_t>& hits) {
+  hits.insert(hits.end(), alternatives.begin(), alternatives.end());
 }
 
-void probe_affixes(const AffixIndex& index, std::string_view value, bool suffix, std::uint32_t leaf,
-                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
+void probe_affixes(const AffixIndex& index, std::string_view value, bool suffix,
+                   std::vector<std::uint32_t>& hits) {
   for (std::size_t length : index.lengths) {
     if (length > value.size()) break;
     const std::string_view affix =
         suffix ? value.substr(value.size() - length) : value.substr(0, length);
     const auto it = index.by_affix.find(affix);
-    if (it != index.by_affix.end()) emit(it->second, leaf, hits);
+    if (it != index.by_affix.end()) emit(it->second, hits);
   }
 }
 
@@ -494,24 +578,23 @@ void MatcherBuilder::add(std::uint32_t key, const Pattern& pattern) {
   Matcher::Index& index = *index_;
   ++index.patterns;
   for (const Alternative& alt : pattern.alternatives()) {
-    const auto alternative = static_cast<std::uint32_t>(index.alternatives.size());
-    AlternativeInfo info{key, static_cast<std::uint32_t>(index.slots.size()),
-                         static_cast<std::uint32_t>(alt.fields.size())};
-    bool absence_only = true;
+    index.alternatives.push_back({key, static_cast<std::uint32_t>(index.alternative_fields.size()),
+                                  static_cast<std::uint32_t>(alt.fields.size())});
     for (const Field& field : alt.fields) {
-      const std::uint32_t path = index.paths.intern(field.path);
-      if (index.fields.size() <= path) index.fields.resize(path + 1);
-      const auto slot = static_cast<std::uint32_t>(index.slots.size());
-      index.slots.push_back({alternative, path, field.has_exists_false()});
-      absence_only = absence_only && field.has_exists_false();
-      for (const Condition& c : field.conditions) index.add_condition(c, slot, index.fields[path]);
+      FieldRef ref;
+      ref.path = index.paths.intern(field.path);
+      ref.first_condition = static_cast<std::uint32_t>(index.conditions.size());
+      ref.condition_count = static_cast<std::uint32_t>(field.conditions.size());
+      ref.exists_false = field.has_exists_false();
+      index.conditions.insert(index.conditions.end(), field.conditions.begin(),
+                              field.conditions.end());
+      index.alternative_fields.push_back(ref);
     }
-    index.alternatives.push_back(info);
-    if (absence_only) index.absence_only.push_back(alternative);
   }
 }
 
 Matcher MatcherBuilder::build() && {
+  index_->build_gates();
   Matcher m;
   m.index_ = std::move(index_);
   index_ = std::make_unique<Matcher::Index>();
@@ -535,106 +618,106 @@ void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& mat
   MatchScratch::Impl& s = *scratch.impl_;
   if (!s.flatten(index.paths, event_json)) return;
 
-  // Every (field slot, leaf) whose leaf satisfies some condition of the slot.
-  auto& hits = s.hits;
-  hits.clear();
-  s.present.assign(index.fields.size(), 0);
+  // Leaves by path: sorted, with each path's range.
+  std::sort(s.leaves.begin(), s.leaves.end(),
+            [](const Leaf& a, const Leaf& b) { return a.path < b.path; });
+  s.range_begin.resize(index.paths.ids.size());
+  s.range_end.resize(index.paths.ids.size());
+  for (const Leaf& leaf : s.leaves) s.range_begin[leaf.path] = s.range_end[leaf.path] = 0;
   for (std::uint32_t i = 0; i < s.leaves.size(); ++i) {
-    const Leaf& leaf = s.leaves[i];
+    const std::uint32_t p = s.leaves[i].path;
+    if (i == 0 || s.leaves[i - 1].path != p) s.range_begin[p] = i;
+    s.range_end[p] = i + 1;
+  }
+  auto leaves_at = [&](std::uint32_t path) -> std::pair<std::uint32_t, std::uint32_t> {
+    const bool present = s.range_end[path] != 0 && s.range_begin[path] < s.leaves.size() &&
+                         s.leaves[s.range_begin[path]].path == path;
+    return present ? std::pair{s.range_begin[path], s.range_end[path]} : std::pair{0u, 0u};
+  };
+
+  // Alternatives called up by some leaf at their gate.
+  auto& hits = s.gate_hits;
+  hits.clear();
+  for (const Leaf& leaf : s.leaves) {
     const FieldIndex& f = index.fields[leaf.path];
-    s.present[leaf.path] = 1;
-    emit(f.exists, i, hits);
+    emit(f.exists, hits);
     switch (leaf.type) {
       case LeafType::kString: {
         if (auto it = f.exact_strings.find(leaf.text); it != f.exact_strings.end()) {
-          emit(it->second, i, hits);
+          emit(it->second, hits);
         }
-        probe_affixes(f.prefixes, leaf.text, false, i, hits);
-        probe_affixes(f.suffixes, leaf.text, true, i, hits);
+        probe_affixes(f.prefixes, leaf.text, false, hits);
+        probe_affixes(f.suffixes, leaf.text, true, hits);
         if (f.needs_folding) {
           s.folded = fold_case(leaf.text);
           if (auto it = f.ignore_case.find(s.folded); it != f.ignore_case.end()) {
-            emit(it->second, i, hits);
+            emit(it->second, hits);
           }
-          probe_affixes(f.prefixes_folded, s.folded, false, i, hits);
-          probe_affixes(f.suffixes_folded, s.folded, true, i, hits);
+          probe_affixes(f.prefixes_folded, s.folded, false, hits);
+          probe_affixes(f.suffixes_folded, s.folded, true, hits);
         }
         break;
       }
       case LeafType::kNumber:
         if (auto it = f.exact_numbers.find(leaf.number); it != f.exact_numbers.end()) {
-          emit(it->second, i, hits);
+          emit(it->second, hits);
         }
         break;
       case LeafType::kTrue:
-        emit(f.trues, i, hits);
+        emit(f.trues, hits);
         break;
       case LeafType::kFalse:
-        emit(f.falses, i, hits);
+        emit(f.falses, hits);
         break;
       case LeafType::kNull:
-        emit(f.nulls, i, hits);
+        emit(f.nulls, hits);
         break;
     }
-    for (const auto& [condition, slot] : f.tested) {
-      if (condition_matches(index.tested_conditions[condition], leaf)) hits.emplace_back(slot, i);
-    }
   }
+  emit(index.always_verified, hits);
   std::sort(hits.begin(), hits.end());
   hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
 
-  // Slots are numbered alternative by alternative, so the sorted hits come
-  // grouped by alternative, and within it by field.
-  std::size_t h = 0;
-  while (h < hits.size()) {
-    const std::uint32_t alternative = index.slots[hits[h].first].alternative;
-    const AlternativeInfo& alt = index.alternatives[alternative];
-    std::size_t end = h;
-    while (end < hits.size() && index.slots[hits[end].first].alternative == alternative) ++end;
-    // Per field: its leaves, or its absence accepted by exists:false.
+  // Each one verified: every field has a leaf satisfying one of its
+  // conditions, or is absent and accepts absence; then array consistency.
+  std::uint32_t last_key_matched = 0;
+  bool any_matched = false;
+  for (std::uint32_t a : hits) {
+    const AlternativeInfo& alt = index.alternatives[a];
+    if (any_matched && alt.key == last_key_matched) continue;
     s.candidates.clear();
     s.candidate_offsets.assign(1, 0);
     bool satisfied = true;
-    std::size_t k = h;
-    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
-      const std::size_t before = s.candidates.size();
-      while (k < end && hits[k].first == slot) s.candidates.push_back(hits[k++].second);
-      if (s.candidates.size() == before) {
-        const Slot& info = index.slots[slot];
-        if (!info.exists_false || s.present[info.path] != 0) {
-          satisfied = false;
-          break;
+    for (std::uint32_t i = alt.first_field; i < alt.first_field + alt.field_count && satisfied;
+         ++i) {
+      const FieldRef& f = index.alternative_fields[i];
+      const auto [begin, end] = leaves_at(f.path);
+      for (std::uint32_t l = begin; l < end; ++l) {
+        for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+          if (condition_matches(index.conditions[c], s.leaves[l])) {
+            s.candidates.push_back(l);
+            break;
+          }
         }
+      }
+      if (s.candidates.size() == s.candidate_offsets.back() && (begin != end || !f.exists_false)) {
+        satisfied = false;
       }
       s.candidate_offsets.push_back(static_cast<std::uint32_t>(s.candidates.size()));
     }
-    if (satisfied) {
-      s.choice_begin.clear();
-      s.choice_end.clear();
-      for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
-        if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;
-        s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
-        s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
-      }
-      if (consistent(s)) matched_keys.push_back(alt.key);
+    if (!satisfied) continue;
+    s.choice_begin.clear();
+    s.choice_end.clear();
+    for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
+      if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;
+      s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
+      s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
     }
-    h = end;
-  }
-
-  for (std::uint32_t alternative : index.absence_only) {
-    const AlternativeInfo& alt = index.alternatives[alternative];
-    // Alternatives with a hit were decided above.
-    const auto first = std::lower_bound(hits.begin(), hits.end(),
-                                        std::pair<std::uint32_t, std::uint32_t>{alt.first_slot, 0});
-    if (first != hits.end() && first->first < alt.first_slot + alt.slot_count) continue;
-    bool all_absent = true;
-    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
-      if (s.present[index.slots[slot].path] != 0) {
-        all_absent = false;
-        break;
-      }
+    if (consistent(s)) {
+      matched_keys.push_back(alt.key);
+      last_key_matched = alt.key;
+      any_matched = true;
     }
-    if (all_absent) matched_keys.push_back(alt.key);
   }
 
   std::sort(matched_keys.begin(), matched_keys.end());
