@@ -18,6 +18,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -387,8 +389,35 @@ struct AffixIndex {
   }
 };
 
+// Numeric ranges with both bounds on one path, bucketed over the span
+// they cover: a value looks in one bucket, whose alternatives are verified.
+// A range over more than kMaxSpan buckets is not a gate (too broad to help).
+struct NumericGrid {
+  static constexpr std::size_t kMaxSpan = 64;
+  double low = 0, high = 0, width = 1;
+  std::size_t buckets = 0, ranges = 0;
+  std::vector<std::uint32_t> census;  // conditions per bucket
+  std::vector<Alternatives> gates;    // by bucket
+
+  // Clamped, so the bucket of every value within a range lies within the
+  // range's buckets.
+  std::size_t bucket_of(double x) const {
+    const double b = std::floor((x - low) / width);
+    if (!(b > 0)) return 0;
+    if (b >= static_cast<double>(buckets - 1)) return buckets - 1;
+    return static_cast<std::size_t>(b);
+  }
+  bool span(const NumericRange& r, std::size_t& first, std::size_t& last) const {
+    if (buckets == 0 || !r.has_low || !r.has_high) return false;
+    first = bucket_of(r.low);
+    last = bucket_of(r.high);
+    return last - first < kMaxSpan;
+  }
+};
+
 // The gates on one path.
 struct FieldIndex {
+  NumericGrid grid;
   StringMap<Alternatives> exact_strings;
   std::unordered_map<double, Alternatives> exact_numbers;
   Alternatives nulls, trues, falses, exists;
@@ -415,19 +444,6 @@ struct AlternativeInfo {
   std::uint32_t first_field = 0, field_count = 0;
 };
 
-bool indexable(Op op) {
-  switch (op) {
-    case Op::kWildcard:
-    case Op::kNumeric:
-    case Op::kCidr:
-    case Op::kAnythingBut:
-    case Op::kExistsFalse:
-      return false;
-    default:
-      return true;
-  }
-}
-
 }  // namespace
 
 struct Matcher::Index {
@@ -439,34 +455,73 @@ struct Matcher::Index {
   Alternatives always_verified;
   std::size_t patterns = 0;
 
-  // Counter `c` of `census` for condition `cond`; null for unindexable ones.
-  static std::uint32_t* census_slot(Census& census, const Condition& c) {
+  // The census counter for a condition as a gate, and how many distinct
+  // keys share its map (into `keys`); null when it cannot be a gate.
+  // Numeric ranges count in their grid buckets instead.
+  static std::uint32_t* census_slot(Census& census, const Condition& c, double& keys) {
+    auto in = [&keys](auto& map, const auto& key) {
+      std::uint32_t* n = &map[key];
+      keys = static_cast<double>(map.size());
+      return n;
+    };
+    keys = 1;
     switch (c.op) {
       case Op::kExactString:
-        return &census.strings[c.text];
+        return in(census.strings, c.text);
       case Op::kExactNumber:
-        return &census.numbers[normalized(c.number)];
+        return in(census.numbers, normalized(c.number));
       case Op::kNull:
+        keys = 2;
         return &census.nulls;
       case Op::kTrue:
+        keys = 2;
         return &census.trues;
       case Op::kFalse:
+        keys = 2;
         return &census.falses;
       case Op::kExistsTrue:
         return &census.exists;
       case Op::kPrefix:
-        return &census.prefixes[c.text];
+        return in(census.prefixes, c.text);
       case Op::kSuffix:
-        return &census.suffixes[c.text];
+        return in(census.suffixes, c.text);
       case Op::kPrefixIgnoreCase:
-        return &census.prefixes_folded[c.text];
+        return in(census.prefixes_folded, c.text);
       case Op::kSuffixIgnoreCase:
-        return &census.suffixes_folded[c.text];
+        return in(census.suffixes_folded, c.text);
       case Op::kEqualsIgnoreCase:
-        return &census.folded[c.text];
+        return in(census.folded, c.text);
+      case Op::kWildcard:  // gated by its literal head, a prefix
+        if (c.wildcard.segments.size() == 1) return in(census.strings, c.wildcard.segments[0]);
+        if (c.wildcard.segments[0].empty()) return nullptr;
+        return in(census.prefixes, c.wildcard.segments[0]);
       default:
         return nullptr;
     }
+  }
+
+  // How likely a condition as a gate is to call its alternative up, if event
+  // values spread evenly over the keys rules name on that path: 1/keys for
+  // keyed conditions, the share of the span for numeric ranges, 1 for
+  // exists. Rules sharing a key do not change it (each is called up with
+  // the same chance); they only break ties. False when it cannot be a gate.
+  bool gate_cost(const Condition& c, std::uint32_t path, std::vector<Census>& census,
+                 double& cost) {
+    if (c.op == Op::kNumeric) {
+      const NumericGrid& grid = fields[path].grid;
+      std::size_t first = 0, last = 0;
+      if (!grid.span(c.range, first, last)) return false;
+      std::uint32_t worst = 0;
+      for (std::size_t b = first; b <= last; ++b) worst = std::max(worst, grid.census[b]);
+      cost += static_cast<double>(last - first + 1) / static_cast<double>(grid.buckets) +
+              static_cast<double>(worst) * 1e-9;
+      return true;
+    }
+    double keys = 1;
+    const std::uint32_t* n = census_slot(census[path], c, keys);
+    if (n == nullptr) return false;
+    cost += 1 / keys + static_cast<double>(*n) * 1e-9;
+    return true;
   }
 
   void add_gate(const Condition& c, std::uint32_t alternative, FieldIndex& index) {
@@ -507,44 +562,95 @@ struct Matcher::Index {
         index.ignore_case[c.text].push_back(alternative);
         index.needs_folding = true;
         return;
+      case Op::kWildcard:
+        if (c.wildcard.segments.size() == 1) {
+          index.exact_strings[c.wildcard.segments[0]].push_back(alternative);
+        } else {
+          index.prefixes.add(c.wildcard.segments[0], alternative);
+        }
+        return;
+      case Op::kNumeric: {
+        std::size_t first = 0, last = 0;
+        if (!index.grid.span(c.range, first, last)) return;
+        for (std::size_t b = first; b <= last; ++b) index.grid.gates[b].push_back(alternative);
+        return;
+      }
       default:
         return;  // not indexable: never a gate
     }
   }
 
+  void build_grids() {
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        const NumericRange& r = conditions[c].range;
+        if (conditions[c].op != Op::kNumeric || !r.has_low || !r.has_high) continue;
+        NumericGrid& g = fields[f.path].grid;
+        g.low = g.ranges == 0 ? r.low : std::min(g.low, r.low);
+        g.high = g.ranges == 0 ? r.high : std::max(g.high, r.high);
+        ++g.ranges;
+      }
+    }
+    for (FieldIndex& f : fields) {
+      NumericGrid& g = f.grid;
+      if (g.ranges == 0) continue;
+      g.buckets = std::clamp<std::size_t>(2 * g.ranges, 16, 65536);
+      g.width = (g.high - g.low) / static_cast<double>(g.buckets);
+      if (!(g.width > 0) || !std::isfinite(g.width)) g.width = 1;
+      g.census.assign(g.buckets, 0);
+      g.gates.assign(g.buckets, {});
+    }
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        NumericGrid& g = fields[f.path].grid;
+        std::size_t first = 0, last = 0;
+        if (conditions[c].op != Op::kNumeric || !g.span(conditions[c].range, first, last)) continue;
+        for (std::size_t b = first; b <= last; ++b) ++g.census[b];
+      }
+    }
+  }
+
   void build_gates() {
+    fields.assign(paths.ids.size(), FieldIndex{});
+    build_grids();
     std::vector<Census> census(paths.ids.size());
     for (const FieldRef& f : alternative_fields) {
       for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
-        if (std::uint32_t* n = census_slot(census[f.path], conditions[c])) ++*n;
+        double keys = 0;
+        if (std::uint32_t* n = census_slot(census[f.path], conditions[c], keys)) ++*n;
       }
     }
-    fields.assign(paths.ids.size(), FieldIndex{});
+    // Fields are put in order of rarity, so that verifying an alternative
+    // usually stops at its first or second field; the rarest indexable one
+    // is the gate.
+    constexpr double kNotAGate = std::numeric_limits<double>::infinity();
+    std::vector<std::pair<double, FieldRef>> ranked;
     for (std::uint32_t a = 0; a < alternatives.size(); ++a) {
       const AlternativeInfo& alt = alternatives[a];
-      const FieldRef* gate = nullptr;
-      std::uint64_t gate_cost = UINT64_MAX;
+      ranked.clear();
       for (std::uint32_t i = alt.first_field; i < alt.first_field + alt.field_count; ++i) {
         const FieldRef& f = alternative_fields[i];
-        std::uint64_t cost = 0;
+        double cost = 0;
         bool ok = true;
         for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count && ok;
              ++c) {
-          ok = indexable(conditions[c].op);
-          if (ok) cost += *census_slot(census[f.path], conditions[c]);
+          ok = gate_cost(conditions[c], f.path, census, cost);
         }
-        if (ok && cost < gate_cost) {
-          gate = &f;
-          gate_cost = cost;
-        }
+        ranked.emplace_back(ok ? cost : kNotAGate, f);
       }
-      if (gate == nullptr) {
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (std::uint32_t i = 0; i < alt.field_count; ++i) {
+        alternative_fields[alt.first_field + i] = ranked[i].second;
+      }
+      if (ranked[0].first == kNotAGate) {
         always_verified.push_back(a);
         continue;
       }
-      for (std::uint32_t c = gate->first_condition;
-           c < gate->first_condition + gate->condition_count; ++c) {
-        add_gate(conditions[c], a, fields[gate->path]);
+      const FieldRef& gate = alternative_fields[alt.first_field];
+      for (std::uint32_t c = gate.first_condition; c < gate.first_condition + gate.condition_count;
+           ++c) {
+        add_gate(conditions[c], a, fields[gate.path]);
       }
     }
   }
@@ -662,6 +768,7 @@ void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& mat
         if (auto it = f.exact_numbers.find(leaf.number); it != f.exact_numbers.end()) {
           emit(it->second, hits);
         }
+        if (f.grid.buckets != 0) emit(f.grid.gates[f.grid.bucket_of(leaf.number)], hits);
         break;
       case LeafType::kTrue:
         emit(f.trues, hits);
