@@ -150,5 +150,37 @@ TEST(MatcherIndex, ReturnsEachKeyOnceInOrder) {
   EXPECT_TRUE(keys.empty());
 }
 
+// Many rules on one path make numeric ranges and wildcard heads gates; every
+// key the index reports must be exactly the ones matches() accepts.
+TEST(MatcherIndex, GatedRulesAgreeWithDirectMatching) {
+  std::vector<Pattern> patterns;
+  for (int i = 0; i < 200; ++i) {
+    const std::string lo = std::to_string(i), hi = std::to_string(i + 3);
+    patterns.push_back(must_parse(R"({"n":[{"numeric":[">=",)" + lo + R"(,"<",)" + hi + "]}]}"));
+    patterns.push_back(must_parse(R"({"n":[{"numeric":["=",)" + lo + ".5]}]}"));
+    patterns.push_back(
+        must_parse(R"({"f":[{"wildcard":"d)" + std::to_string(i % 7) + R"(/*.png"}]})"));
+  }
+  patterns.push_back(must_parse(R"({"n":[{"numeric":[">",-1e300,"<=",1e300]}]})"));
+  patterns.push_back(must_parse(R"({"f":[{"wildcard":"*.png"}],"n":[{"numeric":["<",10]}]})"));
+  MatcherBuilder builder;
+  for (std::uint32_t k = 0; k < patterns.size(); ++k) builder.add(k, patterns[k]);
+  const Matcher m = std::move(builder).build();
+  MatchScratch scratch;
+  std::vector<std::uint32_t> keys;
+  for (const char* event :
+       {R"({"n":-5})", R"({"n":0})", R"({"n":2.999})", R"({"n":3})", R"({"n":17.5})",
+        R"({"n":199.5})", R"({"n":202})", R"({"n":1e9})", R"({"n":[4,150.5]})",
+        R"({"f":"d3/x.png","n":5})", R"({"f":"d3/x.PNG"})", R"({"f":"d6/.png","n":[]})"}) {
+    m.match(event, keys, scratch);
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t k = 0; k < patterns.size(); ++k) {
+      if (matches(patterns[k], event)) want.push_back(k);
+    }
+    EXPECT_EQ(keys, want) << event;
+    EXPECT_FALSE(want.empty() && std::string(event) != R"({"f":"d3/x.PNG"})") << event;
+  }
+}
+
 }  // namespace
 }  // namespace cloudlet::events
