@@ -22,7 +22,6 @@
 #include <limits>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 namespace cloudlet::events {
@@ -35,7 +34,6 @@ struct StringHash {
 };
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 enum class LeafType : std::uint8_t { kString, kNumber, kTrue, kFalse, kNull };
 
@@ -51,20 +49,70 @@ struct ArrayStep {
   std::uint32_t array = 0, index = 0;
 };
 
-// Which event paths to read: the named ones (with their ids) and every
-// prefix of them that ends before a dot.
+// Which event paths to read, as a trie of the dot-separated segments of
+// every named path: an event member is entered only when its key (split at
+// its dots the same way) leads on from the current node, so the walk costs
+// a few short compares per member instead of hashing whole paths. Splitting
+// both sides at every dot is what makes `"a.b"` and `"a":{"b"}` one path.
 struct PathTable {
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  struct Node {
+    std::vector<std::pair<std::string, std::uint32_t>> children;
+    StringMap<std::uint32_t> child_map;  // filled once a node has many children
+    std::uint32_t path_id = kNone;
+  };
+  static constexpr std::size_t kLinearChildren = 8;
+
   StringMap<std::uint32_t> ids;
-  StringSet prefixes;
+  std::vector<Node> nodes{1};  // nodes[0]: the event's top level
+
+  std::uint32_t child(std::uint32_t node, std::string_view segment) const {
+    const Node& n = nodes[node];
+    if (n.children.size() > kLinearChildren) {
+      const auto it = n.child_map.find(segment);
+      return it == n.child_map.end() ? kNone : it->second;
+    }
+    for (const auto& [key, index] : n.children) {
+      if (key == segment) return index;
+    }
+    return kNone;
+  }
+
+  // The node a member key leads to from `node`, or kNone.
+  std::uint32_t walk(std::uint32_t node, std::string_view key) const {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t dot = key.find('.', start);
+      node = child(node, key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+      if (node == kNone || dot == std::string_view::npos) return node;
+      start = dot + 1;
+    }
+  }
 
   std::uint32_t intern(const std::string& path) {
     auto [it, inserted] = ids.emplace(path, static_cast<std::uint32_t>(ids.size()));
-    if (inserted) {
-      for (std::size_t dot = path.find('.'); dot != std::string::npos;
-           dot = path.find('.', dot + 1)) {
-        prefixes.insert(path.substr(0, dot));
+    if (!inserted) return it->second;
+    std::uint32_t node = 0;
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t dot = path.find('.', start);
+      const std::string segment =
+          path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::uint32_t next = child(node, segment);
+      if (next == kNone) {
+        next = static_cast<std::uint32_t>(nodes.size());
+        nodes.emplace_back();
+        Node& n = nodes[node];
+        n.children.emplace_back(segment, next);
+        if (n.children.size() > kLinearChildren) {
+          for (const auto& [key, index] : n.children) n.child_map.emplace(key, index);
+        }
       }
+      node = next;
+      if (dot == std::string::npos) break;
+      start = dot + 1;
     }
+    nodes[node].path_id = it->second;
     return it->second;
   }
 };
@@ -158,7 +206,6 @@ struct MatchScratch::Impl {
   std::vector<ArrayStep> trails;
   std::vector<ArrayStep> trail;  // the current walk's
   std::uint32_t arrays = 0;
-  std::string path;
   // Matcher::match
   std::vector<std::uint32_t> gate_hits;               // alternatives
   std::vector<std::uint32_t> range_begin, range_end;  // leaves by path id
@@ -175,7 +222,7 @@ struct MatchScratch::Impl {
     if (parser.allocate(4096, 1200) != simdjson::SUCCESS) parser = simdjson::dom::parser();
   }
 
-  void flatten_value(const PathTable& paths, simdjson::dom::element value);
+  void flatten_value(const PathTable& paths, simdjson::dom::element value, std::uint32_t node);
 
   // False when the text is not a JSON object.
   bool flatten(const PathTable& paths, std::string_view json) {
@@ -183,27 +230,22 @@ struct MatchScratch::Impl {
     trails.clear();
     trail.clear();
     arrays = 0;
-    path.clear();
     simdjson::dom::element root;
     if (parser.parse(json.data(), json.size(), true).get(root) != simdjson::SUCCESS) return false;
     if (root.type() != simdjson::dom::element_type::OBJECT) return false;
-    flatten_value(paths, root);
+    flatten_value(paths, root, 0);
     return true;
   }
 };
 
-void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::element value) {
+void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::element value,
+                                       std::uint32_t node) {
   using simdjson::dom::element_type;
   const element_type type = value.type();
   if (type == element_type::OBJECT) {
-    const std::size_t base = path.size();
     for (const auto member : simdjson::dom::object(value)) {
-      if (base != 0) path.push_back('.');
-      path.append(member.key);
-      if (paths.ids.count(path) != 0 || paths.prefixes.count(path) != 0) {
-        flatten_value(paths, member.value);
-      }
-      path.resize(base);
+      const std::uint32_t next = paths.walk(node, member.key);
+      if (next != PathTable::kNone) flatten_value(paths, member.value, next);
     }
     return;
   }
@@ -212,15 +254,14 @@ void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::el
     std::uint32_t index = 0;
     for (const auto element : simdjson::dom::array(value)) {
       trail.push_back({id, index++});
-      flatten_value(paths, element);
+      flatten_value(paths, element, node);
       trail.pop_back();
     }
     return;
   }
-  const auto it = paths.ids.find(path);
-  if (it == paths.ids.end()) return;
+  if (paths.nodes[node].path_id == PathTable::kNone) return;
   Leaf leaf;
-  leaf.path = it->second;
+  leaf.path = paths.nodes[node].path_id;
   switch (type) {
     case element_type::STRING:
       leaf.type = LeafType::kString;

@@ -47,6 +47,20 @@ TEST(Matching, DotsJoinPathsInPatternAndEvent) {
   EXPECT_TRUE(both(R"({"d":{"s.t":["r"]}})", R"({"d":{"s":{"t":"r"}}})"));
   EXPECT_TRUE(both(R"({"d":{"s":{"t":["r"]}}})", R"({"d":{"s.t":"r"}})"));
   EXPECT_FALSE(both(R"({"d":{"s":{"t":["r"]}}})", R"({"d":"{\"s\":{\"t\":\"r\"}}"})"));
+  // Enough siblings that the path trie switches to a hash map for them.
+  std::string pattern = R"({"d":{)", event = R"({"d.k0":0,"d":{)";
+  for (int i = 0; i < 12; ++i) {
+    pattern += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":[" + std::to_string(i) + "]");
+    if (i > 0)
+      event += (i > 1 ? "," : "") + ("\"k" + std::to_string(i) + "\":" + std::to_string(i));
+  }
+  pattern += "}}";
+  event += "}}";
+  EXPECT_TRUE(both(pattern, event));
+  EXPECT_FALSE(both(pattern, R"({"d":{"k0":0}})"));
+  EXPECT_TRUE(both(R"({"":{"b":[1]}})", R"({"":{"b":1}})"));
+  EXPECT_FALSE(both(R"({"":{"b":[1]}})", R"({"b":1})"));
+  EXPECT_TRUE(both(R"({"a.":{"b":[1]}})", R"({"a":{"":{"b":1}}})"));
 }
 
 TEST(Matching, EventArraysIntersectAndKeepElementsTogether) {
