@@ -494,7 +494,46 @@ struct Matcher::Index {
   std::vector<FieldRef> alternative_fields;
   std::vector<AlternativeInfo> alternatives;
   Alternatives always_verified;
+  // Alternatives gated by the values of two exact-string fields at once
+  // (source and detail-type, say), when neither alone is rare enough.
+  struct PairGate {
+    std::uint32_t first_path = 0, second_path = 0;
+    StringMap<Alternatives> by_values;  // pair_key(first value, second value)
+  };
+  std::vector<PairGate> pair_gates;
   std::size_t patterns = 0;
+
+  // Unambiguous for any two strings (they may hold NUL).
+  static void pair_key(std::string& out, std::string_view a, std::string_view b) {
+    out.assign(std::to_string(a.size()));
+    out.push_back(':');
+    out.append(a);
+    out.append(b);
+  }
+
+  // A field that can join a pair gate: exactly one condition, an exact string.
+  const Condition* single_exact_string(const FieldRef& f) const {
+    if (f.condition_count != 1 || conditions[f.first_condition].op != Op::kExactString) {
+      return nullptr;
+    }
+    return &conditions[f.first_condition];
+  }
+
+  void add_pair_gate(std::uint32_t alternative, const FieldRef& x, const FieldRef& y) {
+    const FieldRef& a = x.path < y.path ? x : y;
+    const FieldRef& b = x.path < y.path ? y : x;
+    PairGate* gate = nullptr;
+    for (PairGate& g : pair_gates) {
+      if (g.first_path == a.path && g.second_path == b.path) gate = &g;
+    }
+    if (gate == nullptr) {
+      pair_gates.push_back({a.path, b.path, {}});
+      gate = &pair_gates.back();
+    }
+    std::string key;
+    pair_key(key, single_exact_string(a)->text, single_exact_string(b)->text);
+    gate->by_values[key].push_back(alternative);
+  }
 
   // The census counter for a condition as a gate, and how many distinct
   // keys share its map (into `keys`); null when it cannot be a gate.
@@ -688,6 +727,21 @@ struct Matcher::Index {
         always_verified.push_back(a);
         continue;
       }
+      // The two rarest single exact-string fields on distinct paths, as a
+      // pair, when together (assumed independent) they beat the best field.
+      const FieldRef* pair[2] = {nullptr, nullptr};
+      double pair_cost = 1;
+      for (std::uint32_t i = 0; i < alt.field_count && pair[1] == nullptr; ++i) {
+        const FieldRef& f = alternative_fields[alt.first_field + i];
+        if (ranked[i].first == kNotAGate || single_exact_string(f) == nullptr) continue;
+        if (pair[0] != nullptr && pair[0]->path == f.path) continue;
+        pair[pair[0] == nullptr ? 0 : 1] = &f;
+        pair_cost *= ranked[i].first;
+      }
+      if (pair[1] != nullptr && pair_cost < ranked[0].first * 0.5 && pair_gates.size() < 64) {
+        add_pair_gate(a, *pair[0], *pair[1]);
+        continue;
+      }
       const FieldRef& gate = alternative_fields[alt.first_field];
       for (std::uint32_t c = gate.first_condition; c < gate.first_condition + gate.condition_count;
            ++c) {
@@ -820,6 +874,20 @@ void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& mat
       case LeafType::kNull:
         emit(f.nulls, hits);
         break;
+    }
+  }
+  for (const Index::PairGate& gate : index.pair_gates) {
+    const auto [a_begin, a_end] = leaves_at(gate.first_path);
+    const auto [b_begin, b_end] = leaves_at(gate.second_path);
+    for (std::uint32_t i = a_begin; i < a_end; ++i) {
+      if (s.leaves[i].type != LeafType::kString) continue;
+      for (std::uint32_t j = b_begin; j < b_end; ++j) {
+        if (s.leaves[j].type != LeafType::kString) continue;
+        Index::pair_key(s.folded, s.leaves[i].text, s.leaves[j].text);
+        if (auto it = gate.by_values.find(s.folded); it != gate.by_values.end()) {
+          emit(it->second, hits);
+        }
+      }
     }
   }
   emit(index.always_verified, hits);

@@ -196,5 +196,32 @@ TEST(MatcherIndex, GatedRulesAgreeWithDirectMatching) {
   }
 }
 
+// Rules that share common values on two fields are gated by the pair.
+TEST(MatcherIndex, PairGatedRulesAgreeWithDirectMatching) {
+  std::vector<Pattern> patterns;
+  for (int i = 0; i < 300; ++i) {
+    const std::string s = "s" + std::to_string(i % 5), t = "t" + std::to_string(i % 7);
+    patterns.push_back(must_parse(R"({"source":[")" + s + R"("],"type":[")" + t +
+                                  R"("],"n":[{"anything-but":)" + std::to_string(i % 3) + "}]}"));
+  }
+  MatcherBuilder builder;
+  for (std::uint32_t k = 0; k < patterns.size(); ++k) builder.add(k, patterns[k]);
+  const Matcher m = std::move(builder).build();
+  std::vector<std::uint32_t> keys;
+  for (const char* event :
+       {R"({"source":"s1","type":"t2","n":0})", R"({"source":["s1","s3"],"type":["x","t6"],"n":2})",
+        R"({"source":"s1","type":5,"n":1})", R"({"source":"s4","type":"t4"})",
+        R"({"source":"s1t","type":"2","n":1})"}) {
+    m.match(event, keys);
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t k = 0; k < patterns.size(); ++k) {
+      if (matches(patterns[k], event)) want.push_back(k);
+    }
+    EXPECT_EQ(keys, want) << event;
+  }
+  m.match(R"({"source":"s1","type":"t2","n":0})", keys);
+  EXPECT_FALSE(keys.empty());
+}
+
 }  // namespace
 }  // namespace cloudlet::events
