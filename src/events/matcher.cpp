@@ -18,9 +18,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 namespace cloudlet::events {
@@ -33,7 +34,6 @@ struct StringHash {
 };
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 enum class LeafType : std::uint8_t { kString, kNumber, kTrue, kFalse, kNull };
 
@@ -49,20 +49,70 @@ struct ArrayStep {
   std::uint32_t array = 0, index = 0;
 };
 
-// Which event paths to read: the named ones (with their ids) and every
-// prefix of them that ends before a dot.
+// Which event paths to read, as a trie of the dot-separated segments of
+// every named path: an event member is entered only when its key (split at
+// its dots the same way) leads on from the current node, so the walk costs
+// a few short compares per member instead of hashing whole paths. Splitting
+// both sides at every dot is what makes `"a.b"` and `"a":{"b"}` one path.
 struct PathTable {
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  struct Node {
+    std::vector<std::pair<std::string, std::uint32_t>> children;
+    StringMap<std::uint32_t> child_map;  // filled once a node has many children
+    std::uint32_t path_id = kNone;
+  };
+  static constexpr std::size_t kLinearChildren = 8;
+
   StringMap<std::uint32_t> ids;
-  StringSet prefixes;
+  std::vector<Node> nodes{1};  // nodes[0]: the event's top level
+
+  std::uint32_t child(std::uint32_t node, std::string_view segment) const {
+    const Node& n = nodes[node];
+    if (n.children.size() > kLinearChildren) {
+      const auto it = n.child_map.find(segment);
+      return it == n.child_map.end() ? kNone : it->second;
+    }
+    for (const auto& [key, index] : n.children) {
+      if (key == segment) return index;
+    }
+    return kNone;
+  }
+
+  // The node a member key leads to from `node`, or kNone.
+  std::uint32_t walk(std::uint32_t node, std::string_view key) const {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t dot = key.find('.', start);
+      node = child(node, key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+      if (node == kNone || dot == std::string_view::npos) return node;
+      start = dot + 1;
+    }
+  }
 
   std::uint32_t intern(const std::string& path) {
     auto [it, inserted] = ids.emplace(path, static_cast<std::uint32_t>(ids.size()));
-    if (inserted) {
-      for (std::size_t dot = path.find('.'); dot != std::string::npos;
-           dot = path.find('.', dot + 1)) {
-        prefixes.insert(path.substr(0, dot));
+    if (!inserted) return it->second;
+    std::uint32_t node = 0;
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t dot = path.find('.', start);
+      const std::string segment =
+          path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::uint32_t next = child(node, segment);
+      if (next == kNone) {
+        next = static_cast<std::uint32_t>(nodes.size());
+        nodes.emplace_back();
+        Node& n = nodes[node];
+        n.children.emplace_back(segment, next);
+        if (n.children.size() > kLinearChildren) {
+          for (const auto& [key, index] : n.children) n.child_map.emplace(key, index);
+        }
       }
+      node = next;
+      if (dot == std::string::npos) break;
+      start = dot + 1;
     }
+    nodes[node].path_id = it->second;
     return it->second;
   }
 };
@@ -156,10 +206,9 @@ struct MatchScratch::Impl {
   std::vector<ArrayStep> trails;
   std::vector<ArrayStep> trail;  // the current walk's
   std::uint32_t arrays = 0;
-  std::string path;
   // Matcher::match
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;  // (slot, leaf)
-  std::vector<std::uint8_t> present;                          // by path id
+  std::vector<std::uint32_t> gate_hits;               // alternatives
+  std::vector<std::uint32_t> range_begin, range_end;  // leaves by path id
   std::string folded;
   // the consistency search
   std::vector<const std::uint32_t*> choice_begin, choice_end;
@@ -173,7 +222,7 @@ struct MatchScratch::Impl {
     if (parser.allocate(4096, 1200) != simdjson::SUCCESS) parser = simdjson::dom::parser();
   }
 
-  void flatten_value(const PathTable& paths, simdjson::dom::element value);
+  void flatten_value(const PathTable& paths, simdjson::dom::element value, std::uint32_t node);
 
   // False when the text is not a JSON object.
   bool flatten(const PathTable& paths, std::string_view json) {
@@ -181,27 +230,22 @@ struct MatchScratch::Impl {
     trails.clear();
     trail.clear();
     arrays = 0;
-    path.clear();
     simdjson::dom::element root;
     if (parser.parse(json.data(), json.size(), true).get(root) != simdjson::SUCCESS) return false;
     if (root.type() != simdjson::dom::element_type::OBJECT) return false;
-    flatten_value(paths, root);
+    flatten_value(paths, root, 0);
     return true;
   }
 };
 
-void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::element value) {
+void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::element value,
+                                       std::uint32_t node) {
   using simdjson::dom::element_type;
   const element_type type = value.type();
   if (type == element_type::OBJECT) {
-    const std::size_t base = path.size();
     for (const auto member : simdjson::dom::object(value)) {
-      if (base != 0) path.push_back('.');
-      path.append(member.key);
-      if (paths.ids.count(path) != 0 || paths.prefixes.count(path) != 0) {
-        flatten_value(paths, member.value);
-      }
-      path.resize(base);
+      const std::uint32_t next = paths.walk(node, member.key);
+      if (next != PathTable::kNone) flatten_value(paths, member.value, next);
     }
     return;
   }
@@ -210,15 +254,14 @@ void MatchScratch::Impl::flatten_value(const PathTable& paths, simdjson::dom::el
     std::uint32_t index = 0;
     for (const auto element : simdjson::dom::array(value)) {
       trail.push_back({id, index++});
-      flatten_value(paths, element);
+      flatten_value(paths, element, node);
       trail.pop_back();
     }
     return;
   }
-  const auto it = paths.ids.find(path);
-  if (it == paths.ids.end()) return;
+  if (paths.nodes[node].path_id == PathTable::kNone) return;
   Leaf leaf;
-  leaf.path = it->second;
+  leaf.path = paths.nodes[node].path_id;
   switch (type) {
     case element_type::STRING:
       leaf.type = LeafType::kString;
@@ -361,44 +404,85 @@ bool matches(const Pattern& pattern, std::string_view event_json) {
 }
 
 // --- the index --------------------------------------------------------------------
+//
+// Each alternative is entered in the index under one field only, its "gate":
+// the field whose values are rarest among all the rules (estimated from how
+// many conditions share each key), so that an event's values call up few
+// alternatives even when most rules share a common first field (source).
+// An alternative called up is then verified field by field against the
+// event's leaves at those paths. Alternatives with no indexable field (all
+// fields numeric, wildcard, cidr, anything-but or exists:false) are verified
+// on every event.
 
 namespace {
 
-using Slots = std::vector<std::uint32_t>;
+using Alternatives = std::vector<std::uint32_t>;
 
 // Strings keyed by themselves; a probe tries each length some key has.
 struct AffixIndex {
-  StringMap<Slots> by_affix;
+  StringMap<Alternatives> by_affix;
   std::vector<std::size_t> lengths;  // sorted, distinct
 
-  void add(const std::string& affix, std::uint32_t slot) {
-    by_affix[affix].push_back(slot);
+  void add(const std::string& affix, std::uint32_t alternative) {
+    by_affix[affix].push_back(alternative);
     const auto at = std::lower_bound(lengths.begin(), lengths.end(), affix.size());
     if (at == lengths.end() || *at != affix.size()) lengths.insert(at, affix.size());
   }
 };
 
-// Everything the patterns ask of one path.
+// Numeric ranges with both bounds on one path, bucketed over the span
+// they cover: a value looks in one bucket, whose alternatives are verified.
+// A range over more than kMaxSpan buckets is not a gate (too broad to help).
+struct NumericGrid {
+  static constexpr std::size_t kMaxSpan = 64;
+  double low = 0, high = 0, width = 1;
+  std::size_t buckets = 0, ranges = 0;
+  std::vector<std::uint32_t> census;  // conditions per bucket
+  std::vector<Alternatives> gates;    // by bucket
+
+  // Clamped, so the bucket of every value within a range lies within the
+  // range's buckets.
+  std::size_t bucket_of(double x) const {
+    const double b = std::floor((x - low) / width);
+    if (!(b > 0)) return 0;
+    if (b >= static_cast<double>(buckets - 1)) return buckets - 1;
+    return static_cast<std::size_t>(b);
+  }
+  bool span(const NumericRange& r, std::size_t& first, std::size_t& last) const {
+    if (buckets == 0 || !r.has_low || !r.has_high) return false;
+    first = bucket_of(r.low);
+    last = bucket_of(r.high);
+    return last - first < kMaxSpan;
+  }
+};
+
+// The gates on one path.
 struct FieldIndex {
-  StringMap<Slots> exact_strings;
-  std::unordered_map<double, Slots> exact_numbers;
-  Slots nulls, trues, falses, exists;
-  StringMap<Slots> ignore_case;  // folded
+  NumericGrid grid;
+  StringMap<Alternatives> exact_strings;
+  std::unordered_map<double, Alternatives> exact_numbers;
+  Alternatives nulls, trues, falses, exists;
+  StringMap<Alternatives> ignore_case;  // folded
   AffixIndex prefixes, suffixes, prefixes_folded, suffixes_folded;
-  // Conditions without a value to key on: tested one by one.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> tested;  // (condition, slot)
   bool needs_folding = false;
 };
 
-struct Slot {  // one field of one alternative
-  std::uint32_t alternative = 0;
+// How many conditions (of all rules) share each key on one path.
+struct Census {
+  StringMap<std::uint32_t> strings, folded, prefixes, suffixes, prefixes_folded, suffixes_folded;
+  std::unordered_map<double, std::uint32_t> numbers;
+  std::uint32_t nulls = 0, trues = 0, falses = 0, exists = 0;
+};
+
+struct FieldRef {
   std::uint32_t path = 0;
+  std::uint32_t first_condition = 0, condition_count = 0;
   bool exists_false = false;
 };
 
 struct AlternativeInfo {
   std::uint32_t key = 0;
-  std::uint32_t first_slot = 0, slot_count = 0;
+  std::uint32_t first_field = 0, field_count = 0;
 };
 
 }  // namespace
@@ -406,80 +490,281 @@ struct AlternativeInfo {
 struct Matcher::Index {
   PathTable paths;
   std::vector<FieldIndex> fields;  // by path id
-  std::vector<Slot> slots;
+  std::vector<Condition> conditions;
+  std::vector<FieldRef> alternative_fields;
   std::vector<AlternativeInfo> alternatives;
-  std::vector<Condition> tested_conditions;
-  // Alternatives whose every field accepts absence: they can match with no
-  // hit at all, so each event checks them.
-  std::vector<std::uint32_t> absence_only;
+  Alternatives always_verified;
+  // Alternatives gated by the values of two exact-string fields at once
+  // (source and detail-type, say), when neither alone is rare enough.
+  struct PairGate {
+    std::uint32_t first_path = 0, second_path = 0;
+    StringMap<Alternatives> by_values;  // pair_key(first value, second value)
+  };
+  std::vector<PairGate> pair_gates;
   std::size_t patterns = 0;
 
-  void add_condition(const Condition& c, std::uint32_t slot, FieldIndex& index) {
+  // Unambiguous for any two strings (they may hold NUL).
+  static void pair_key(std::string& out, std::string_view a, std::string_view b) {
+    out.assign(std::to_string(a.size()));
+    out.push_back(':');
+    out.append(a);
+    out.append(b);
+  }
+
+  // A field that can join a pair gate: exactly one condition, an exact string.
+  const Condition* single_exact_string(const FieldRef& f) const {
+    if (f.condition_count != 1 || conditions[f.first_condition].op != Op::kExactString) {
+      return nullptr;
+    }
+    return &conditions[f.first_condition];
+  }
+
+  void add_pair_gate(std::uint32_t alternative, const FieldRef& x, const FieldRef& y) {
+    const FieldRef& a = x.path < y.path ? x : y;
+    const FieldRef& b = x.path < y.path ? y : x;
+    PairGate* gate = nullptr;
+    for (PairGate& g : pair_gates) {
+      if (g.first_path == a.path && g.second_path == b.path) gate = &g;
+    }
+    if (gate == nullptr) {
+      pair_gates.push_back({a.path, b.path, {}});
+      gate = &pair_gates.back();
+    }
+    std::string key;
+    pair_key(key, single_exact_string(a)->text, single_exact_string(b)->text);
+    gate->by_values[key].push_back(alternative);
+  }
+
+  // The census counter for a condition as a gate, and how many distinct
+  // keys share its map (into `keys`); null when it cannot be a gate.
+  // Numeric ranges count in their grid buckets instead.
+  static std::uint32_t* census_slot(Census& census, const Condition& c, double& keys) {
+    auto in = [&keys](auto& map, const auto& key) {
+      std::uint32_t* n = &map[key];
+      keys = static_cast<double>(map.size());
+      return n;
+    };
+    keys = 1;
     switch (c.op) {
       case Op::kExactString:
-        index.exact_strings[c.text].push_back(slot);
+        return in(census.strings, c.text);
+      case Op::kExactNumber:
+        return in(census.numbers, normalized(c.number));
+      case Op::kNull:
+        keys = 2;
+        return &census.nulls;
+      case Op::kTrue:
+        keys = 2;
+        return &census.trues;
+      case Op::kFalse:
+        keys = 2;
+        return &census.falses;
+      case Op::kExistsTrue:
+        return &census.exists;
+      case Op::kPrefix:
+        return in(census.prefixes, c.text);
+      case Op::kSuffix:
+        return in(census.suffixes, c.text);
+      case Op::kPrefixIgnoreCase:
+        return in(census.prefixes_folded, c.text);
+      case Op::kSuffixIgnoreCase:
+        return in(census.suffixes_folded, c.text);
+      case Op::kEqualsIgnoreCase:
+        return in(census.folded, c.text);
+      case Op::kWildcard:  // gated by its literal head, a prefix
+        if (c.wildcard.segments.size() == 1) return in(census.strings, c.wildcard.segments[0]);
+        if (c.wildcard.segments[0].empty()) return nullptr;
+        return in(census.prefixes, c.wildcard.segments[0]);
+      default:
+        return nullptr;
+    }
+  }
+
+  // How likely a condition as a gate is to call its alternative up, if event
+  // values spread evenly over the keys rules name on that path: 1/keys for
+  // keyed conditions, the share of the span for numeric ranges, 1 for
+  // exists. Rules sharing a key do not change it (each is called up with
+  // the same chance); they only break ties. False when it cannot be a gate.
+  bool gate_cost(const Condition& c, std::uint32_t path, std::vector<Census>& census,
+                 double& cost) {
+    if (c.op == Op::kNumeric) {
+      const NumericGrid& grid = fields[path].grid;
+      std::size_t first = 0, last = 0;
+      if (!grid.span(c.range, first, last)) return false;
+      std::uint32_t worst = 0;
+      for (std::size_t b = first; b <= last; ++b) worst = std::max(worst, grid.census[b]);
+      cost += static_cast<double>(last - first + 1) / static_cast<double>(grid.buckets) +
+              static_cast<double>(worst) * 1e-9;
+      return true;
+    }
+    double keys = 1;
+    const std::uint32_t* n = census_slot(census[path], c, keys);
+    if (n == nullptr) return false;
+    cost += 1 / keys + static_cast<double>(*n) * 1e-9;
+    return true;
+  }
+
+  void add_gate(const Condition& c, std::uint32_t alternative, FieldIndex& index) {
+    switch (c.op) {
+      case Op::kExactString:
+        index.exact_strings[c.text].push_back(alternative);
         return;
       case Op::kExactNumber:
-        index.exact_numbers[normalized(c.number)].push_back(slot);
+        index.exact_numbers[normalized(c.number)].push_back(alternative);
         return;
       case Op::kNull:
-        index.nulls.push_back(slot);
+        index.nulls.push_back(alternative);
         return;
       case Op::kTrue:
-        index.trues.push_back(slot);
+        index.trues.push_back(alternative);
         return;
       case Op::kFalse:
-        index.falses.push_back(slot);
+        index.falses.push_back(alternative);
         return;
       case Op::kExistsTrue:
-        index.exists.push_back(slot);
+        index.exists.push_back(alternative);
         return;
-      case Op::kExistsFalse:
-        return;  // decided by the path's absence
       case Op::kPrefix:
-        index.prefixes.add(c.text, slot);
+        index.prefixes.add(c.text, alternative);
         return;
       case Op::kSuffix:
-        index.suffixes.add(c.text, slot);
+        index.suffixes.add(c.text, alternative);
         return;
       case Op::kPrefixIgnoreCase:
-        index.prefixes_folded.add(c.text, slot);
+        index.prefixes_folded.add(c.text, alternative);
         index.needs_folding = true;
         return;
       case Op::kSuffixIgnoreCase:
-        index.suffixes_folded.add(c.text, slot);
+        index.suffixes_folded.add(c.text, alternative);
         index.needs_folding = true;
         return;
       case Op::kEqualsIgnoreCase:
-        index.ignore_case[c.text].push_back(slot);
+        index.ignore_case[c.text].push_back(alternative);
         index.needs_folding = true;
         return;
       case Op::kWildcard:
-      case Op::kNumeric:
-      case Op::kCidr:
-      case Op::kAnythingBut:
-        index.tested.emplace_back(static_cast<std::uint32_t>(tested_conditions.size()), slot);
-        tested_conditions.push_back(c);
+        if (c.wildcard.segments.size() == 1) {
+          index.exact_strings[c.wildcard.segments[0]].push_back(alternative);
+        } else {
+          index.prefixes.add(c.wildcard.segments[0], alternative);
+        }
         return;
+      case Op::kNumeric: {
+        std::size_t first = 0, last = 0;
+        if (!index.grid.span(c.range, first, last)) return;
+        for (std::size_t b = first; b <= last; ++b) index.grid.gates[b].push_back(alternative);
+        return;
+      }
+      default:
+        return;  // not indexable: never a gate
+    }
+  }
+
+  void build_grids() {
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        const NumericRange& r = conditions[c].range;
+        if (conditions[c].op != Op::kNumeric || !r.has_low || !r.has_high) continue;
+        NumericGrid& g = fields[f.path].grid;
+        g.low = g.ranges == 0 ? r.low : std::min(g.low, r.low);
+        g.high = g.ranges == 0 ? r.high : std::max(g.high, r.high);
+        ++g.ranges;
+      }
+    }
+    for (FieldIndex& f : fields) {
+      NumericGrid& g = f.grid;
+      if (g.ranges == 0) continue;
+      g.buckets = std::clamp<std::size_t>(2 * g.ranges, 16, 65536);
+      g.width = (g.high - g.low) / static_cast<double>(g.buckets);
+      if (!(g.width > 0) || !std::isfinite(g.width)) g.width = 1;
+      g.census.assign(g.buckets, 0);
+      g.gates.assign(g.buckets, {});
+    }
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        NumericGrid& g = fields[f.path].grid;
+        std::size_t first = 0, last = 0;
+        if (conditions[c].op != Op::kNumeric || !g.span(conditions[c].range, first, last)) continue;
+        for (std::size_t b = first; b <= last; ++b) ++g.census[b];
+      }
+    }
+  }
+
+  void build_gates() {
+    fields.assign(paths.ids.size(), FieldIndex{});
+    build_grids();
+    std::vector<Census> census(paths.ids.size());
+    for (const FieldRef& f : alternative_fields) {
+      for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+        double keys = 0;
+        if (std::uint32_t* n = census_slot(census[f.path], conditions[c], keys)) ++*n;
+      }
+    }
+    // Fields are put in order of rarity, so that verifying an alternative
+    // usually stops at its first or second field; the rarest indexable one
+    // is the gate.
+    constexpr double kNotAGate = std::numeric_limits<double>::infinity();
+    std::vector<std::pair<double, FieldRef>> ranked;
+    for (std::uint32_t a = 0; a < alternatives.size(); ++a) {
+      const AlternativeInfo& alt = alternatives[a];
+      ranked.clear();
+      for (std::uint32_t i = alt.first_field; i < alt.first_field + alt.field_count; ++i) {
+        const FieldRef& f = alternative_fields[i];
+        double cost = 0;
+        bool ok = true;
+        for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count && ok;
+             ++c) {
+          ok = gate_cost(conditions[c], f.path, census, cost);
+        }
+        ranked.emplace_back(ok ? cost : kNotAGate, f);
+      }
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (std::uint32_t i = 0; i < alt.field_count; ++i) {
+        alternative_fields[alt.first_field + i] = ranked[i].second;
+      }
+      if (ranked[0].first == kNotAGate) {
+        always_verified.push_back(a);
+        continue;
+      }
+      // The two rarest single exact-string fields on distinct paths, as a
+      // pair, when together (assumed independent) they beat the best field.
+      const FieldRef* pair[2] = {nullptr, nullptr};
+      double pair_cost = 1;
+      for (std::uint32_t i = 0; i < alt.field_count && pair[1] == nullptr; ++i) {
+        const FieldRef& f = alternative_fields[alt.first_field + i];
+        if (ranked[i].first == kNotAGate || single_exact_string(f) == nullptr) continue;
+        if (pair[0] != nullptr && pair[0]->path == f.path) continue;
+        pair[pair[0] == nullptr ? 0 : 1] = &f;
+        pair_cost *= ranked[i].first;
+      }
+      if (pair[1] != nullptr && pair_cost < ranked[0].first * 0.5 && pair_gates.size() < 64) {
+        add_pair_gate(a, *pair[0], *pair[1]);
+        continue;
+      }
+      const FieldRef& gate = alternative_fields[alt.first_field];
+      for (std::uint32_t c = gate.first_condition; c < gate.first_condition + gate.condition_count;
+           ++c) {
+        add_gate(conditions[c], a, fields[gate.path]);
+      }
     }
   }
 };
 
 namespace {
 
-void emit(const Slots& slots, std::uint32_t leaf,
-          std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
-  for (std::uint32_t slot : slots) hits.emplace_back(slot, leaf);
+void emit(const Alternatives& alternatives, std::vector<std::uint32_t>& hits) {
+  hits.insert(hits.end(), alternatives.begin(), alternatives.end());
 }
 
-void probe_affixes(const AffixIndex& index, std::string_view value, bool suffix, std::uint32_t leaf,
-                   std::vector<std::pair<std::uint32_t, std::uint32_t>>& hits) {
+void probe_affixes(const AffixIndex& index, std::string_view value, bool suffix,
+                   std::vector<std::uint32_t>& hits) {
   for (std::size_t length : index.lengths) {
     if (length > value.size()) break;
     const std::string_view affix =
         suffix ? value.substr(value.size() - length) : value.substr(0, length);
     const auto it = index.by_affix.find(affix);
-    if (it != index.by_affix.end()) emit(it->second, leaf, hits);
+    if (it != index.by_affix.end()) emit(it->second, hits);
   }
 }
 
@@ -494,24 +779,23 @@ void MatcherBuilder::add(std::uint32_t key, const Pattern& pattern) {
   Matcher::Index& index = *index_;
   ++index.patterns;
   for (const Alternative& alt : pattern.alternatives()) {
-    const auto alternative = static_cast<std::uint32_t>(index.alternatives.size());
-    AlternativeInfo info{key, static_cast<std::uint32_t>(index.slots.size()),
-                         static_cast<std::uint32_t>(alt.fields.size())};
-    bool absence_only = true;
+    index.alternatives.push_back({key, static_cast<std::uint32_t>(index.alternative_fields.size()),
+                                  static_cast<std::uint32_t>(alt.fields.size())});
     for (const Field& field : alt.fields) {
-      const std::uint32_t path = index.paths.intern(field.path);
-      if (index.fields.size() <= path) index.fields.resize(path + 1);
-      const auto slot = static_cast<std::uint32_t>(index.slots.size());
-      index.slots.push_back({alternative, path, field.has_exists_false()});
-      absence_only = absence_only && field.has_exists_false();
-      for (const Condition& c : field.conditions) index.add_condition(c, slot, index.fields[path]);
+      FieldRef ref;
+      ref.path = index.paths.intern(field.path);
+      ref.first_condition = static_cast<std::uint32_t>(index.conditions.size());
+      ref.condition_count = static_cast<std::uint32_t>(field.conditions.size());
+      ref.exists_false = field.has_exists_false();
+      index.conditions.insert(index.conditions.end(), field.conditions.begin(),
+                              field.conditions.end());
+      index.alternative_fields.push_back(ref);
     }
-    index.alternatives.push_back(info);
-    if (absence_only) index.absence_only.push_back(alternative);
   }
 }
 
 Matcher MatcherBuilder::build() && {
+  index_->build_gates();
   Matcher m;
   m.index_ = std::move(index_);
   index_ = std::make_unique<Matcher::Index>();
@@ -535,106 +819,121 @@ void Matcher::match(std::string_view event_json, std::vector<std::uint32_t>& mat
   MatchScratch::Impl& s = *scratch.impl_;
   if (!s.flatten(index.paths, event_json)) return;
 
-  // Every (field slot, leaf) whose leaf satisfies some condition of the slot.
-  auto& hits = s.hits;
-  hits.clear();
-  s.present.assign(index.fields.size(), 0);
+  // Leaves by path: sorted, with each path's range.
+  std::sort(s.leaves.begin(), s.leaves.end(),
+            [](const Leaf& a, const Leaf& b) { return a.path < b.path; });
+  s.range_begin.resize(index.paths.ids.size());
+  s.range_end.resize(index.paths.ids.size());
+  for (const Leaf& leaf : s.leaves) s.range_begin[leaf.path] = s.range_end[leaf.path] = 0;
   for (std::uint32_t i = 0; i < s.leaves.size(); ++i) {
-    const Leaf& leaf = s.leaves[i];
+    const std::uint32_t p = s.leaves[i].path;
+    if (i == 0 || s.leaves[i - 1].path != p) s.range_begin[p] = i;
+    s.range_end[p] = i + 1;
+  }
+  auto leaves_at = [&](std::uint32_t path) -> std::pair<std::uint32_t, std::uint32_t> {
+    const bool present = s.range_end[path] != 0 && s.range_begin[path] < s.leaves.size() &&
+                         s.leaves[s.range_begin[path]].path == path;
+    return present ? std::pair{s.range_begin[path], s.range_end[path]} : std::pair{0u, 0u};
+  };
+
+  // Alternatives called up by some leaf at their gate.
+  auto& hits = s.gate_hits;
+  hits.clear();
+  for (const Leaf& leaf : s.leaves) {
     const FieldIndex& f = index.fields[leaf.path];
-    s.present[leaf.path] = 1;
-    emit(f.exists, i, hits);
+    emit(f.exists, hits);
     switch (leaf.type) {
       case LeafType::kString: {
         if (auto it = f.exact_strings.find(leaf.text); it != f.exact_strings.end()) {
-          emit(it->second, i, hits);
+          emit(it->second, hits);
         }
-        probe_affixes(f.prefixes, leaf.text, false, i, hits);
-        probe_affixes(f.suffixes, leaf.text, true, i, hits);
+        probe_affixes(f.prefixes, leaf.text, false, hits);
+        probe_affixes(f.suffixes, leaf.text, true, hits);
         if (f.needs_folding) {
           s.folded = fold_case(leaf.text);
           if (auto it = f.ignore_case.find(s.folded); it != f.ignore_case.end()) {
-            emit(it->second, i, hits);
+            emit(it->second, hits);
           }
-          probe_affixes(f.prefixes_folded, s.folded, false, i, hits);
-          probe_affixes(f.suffixes_folded, s.folded, true, i, hits);
+          probe_affixes(f.prefixes_folded, s.folded, false, hits);
+          probe_affixes(f.suffixes_folded, s.folded, true, hits);
         }
         break;
       }
       case LeafType::kNumber:
         if (auto it = f.exact_numbers.find(leaf.number); it != f.exact_numbers.end()) {
-          emit(it->second, i, hits);
+          emit(it->second, hits);
         }
+        if (f.grid.buckets != 0) emit(f.grid.gates[f.grid.bucket_of(leaf.number)], hits);
         break;
       case LeafType::kTrue:
-        emit(f.trues, i, hits);
+        emit(f.trues, hits);
         break;
       case LeafType::kFalse:
-        emit(f.falses, i, hits);
+        emit(f.falses, hits);
         break;
       case LeafType::kNull:
-        emit(f.nulls, i, hits);
+        emit(f.nulls, hits);
         break;
     }
-    for (const auto& [condition, slot] : f.tested) {
-      if (condition_matches(index.tested_conditions[condition], leaf)) hits.emplace_back(slot, i);
+  }
+  for (const Index::PairGate& gate : index.pair_gates) {
+    const auto [a_begin, a_end] = leaves_at(gate.first_path);
+    const auto [b_begin, b_end] = leaves_at(gate.second_path);
+    for (std::uint32_t i = a_begin; i < a_end; ++i) {
+      if (s.leaves[i].type != LeafType::kString) continue;
+      for (std::uint32_t j = b_begin; j < b_end; ++j) {
+        if (s.leaves[j].type != LeafType::kString) continue;
+        Index::pair_key(s.folded, s.leaves[i].text, s.leaves[j].text);
+        if (auto it = gate.by_values.find(s.folded); it != gate.by_values.end()) {
+          emit(it->second, hits);
+        }
+      }
     }
   }
+  emit(index.always_verified, hits);
   std::sort(hits.begin(), hits.end());
   hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
 
-  // Slots are numbered alternative by alternative, so the sorted hits come
-  // grouped by alternative, and within it by field.
-  std::size_t h = 0;
-  while (h < hits.size()) {
-    const std::uint32_t alternative = index.slots[hits[h].first].alternative;
-    const AlternativeInfo& alt = index.alternatives[alternative];
-    std::size_t end = h;
-    while (end < hits.size() && index.slots[hits[end].first].alternative == alternative) ++end;
-    // Per field: its leaves, or its absence accepted by exists:false.
+  // Each one verified: every field has a leaf satisfying one of its
+  // conditions, or is absent and accepts absence; then array consistency.
+  std::uint32_t last_key_matched = 0;
+  bool any_matched = false;
+  for (std::uint32_t a : hits) {
+    const AlternativeInfo& alt = index.alternatives[a];
+    if (any_matched && alt.key == last_key_matched) continue;
     s.candidates.clear();
     s.candidate_offsets.assign(1, 0);
     bool satisfied = true;
-    std::size_t k = h;
-    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
-      const std::size_t before = s.candidates.size();
-      while (k < end && hits[k].first == slot) s.candidates.push_back(hits[k++].second);
-      if (s.candidates.size() == before) {
-        const Slot& info = index.slots[slot];
-        if (!info.exists_false || s.present[info.path] != 0) {
-          satisfied = false;
-          break;
+    for (std::uint32_t i = alt.first_field; i < alt.first_field + alt.field_count && satisfied;
+         ++i) {
+      const FieldRef& f = index.alternative_fields[i];
+      const auto [begin, end] = leaves_at(f.path);
+      for (std::uint32_t l = begin; l < end; ++l) {
+        for (std::uint32_t c = f.first_condition; c < f.first_condition + f.condition_count; ++c) {
+          if (condition_matches(index.conditions[c], s.leaves[l])) {
+            s.candidates.push_back(l);
+            break;
+          }
         }
+      }
+      if (s.candidates.size() == s.candidate_offsets.back() && (begin != end || !f.exists_false)) {
+        satisfied = false;
       }
       s.candidate_offsets.push_back(static_cast<std::uint32_t>(s.candidates.size()));
     }
-    if (satisfied) {
-      s.choice_begin.clear();
-      s.choice_end.clear();
-      for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
-        if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;
-        s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
-        s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
-      }
-      if (consistent(s)) matched_keys.push_back(alt.key);
+    if (!satisfied) continue;
+    s.choice_begin.clear();
+    s.choice_end.clear();
+    for (std::size_t f = 0; f + 1 < s.candidate_offsets.size(); ++f) {
+      if (s.candidate_offsets[f] == s.candidate_offsets[f + 1]) continue;
+      s.choice_begin.push_back(s.candidates.data() + s.candidate_offsets[f]);
+      s.choice_end.push_back(s.candidates.data() + s.candidate_offsets[f + 1]);
     }
-    h = end;
-  }
-
-  for (std::uint32_t alternative : index.absence_only) {
-    const AlternativeInfo& alt = index.alternatives[alternative];
-    // Alternatives with a hit were decided above.
-    const auto first = std::lower_bound(hits.begin(), hits.end(),
-                                        std::pair<std::uint32_t, std::uint32_t>{alt.first_slot, 0});
-    if (first != hits.end() && first->first < alt.first_slot + alt.slot_count) continue;
-    bool all_absent = true;
-    for (std::uint32_t slot = alt.first_slot; slot < alt.first_slot + alt.slot_count; ++slot) {
-      if (s.present[index.slots[slot].path] != 0) {
-        all_absent = false;
-        break;
-      }
+    if (consistent(s)) {
+      matched_keys.push_back(alt.key);
+      last_key_matched = alt.key;
+      any_matched = true;
     }
-    if (all_absent) matched_keys.push_back(alt.key);
   }
 
   std::sort(matched_keys.begin(), matched_keys.end());

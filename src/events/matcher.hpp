@@ -2,11 +2,10 @@
 //
 // `matches()` decides one pattern (TestEventPattern). A `Matcher` holds many
 // patterns, each under a caller's key (a rule id), in one index built once:
-// matching an event reads the event once and looks each of its values up by
-// field path and value (hash maps for exact and folded values, prefix and
-// suffix lengths probed in hash maps, short lists for ranges and
-// wildcards), so the cost follows the values the event holds and the rules
-// they hit, not the number of rules. README.md § Patterns gives the design.
+// each rule is entered under its rarest field (or pair of exact values), an
+// event's values call up the rules whose gate they satisfy, and only those
+// are verified, so the cost follows the values the event holds and the rules
+// they call up, not the number of rules. README.md § Patterns gives the design.
 //
 // Events are parsed on every call (simdjson DOM, which validates the whole
 // text): malformed JSON, or a top-level value that is not an object, matches

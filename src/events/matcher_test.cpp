@@ -47,6 +47,20 @@ TEST(Matching, DotsJoinPathsInPatternAndEvent) {
   EXPECT_TRUE(both(R"({"d":{"s.t":["r"]}})", R"({"d":{"s":{"t":"r"}}})"));
   EXPECT_TRUE(both(R"({"d":{"s":{"t":["r"]}}})", R"({"d":{"s.t":"r"}})"));
   EXPECT_FALSE(both(R"({"d":{"s":{"t":["r"]}}})", R"({"d":"{\"s\":{\"t\":\"r\"}}"})"));
+  // Enough siblings that the path trie switches to a hash map for them.
+  std::string pattern = R"({"d":{)", event = R"({"d.k0":0,"d":{)";
+  for (int i = 0; i < 12; ++i) {
+    pattern += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":[" + std::to_string(i) + "]");
+    if (i > 0)
+      event += (i > 1 ? "," : "") + ("\"k" + std::to_string(i) + "\":" + std::to_string(i));
+  }
+  pattern += "}}";
+  event += "}}";
+  EXPECT_TRUE(both(pattern, event));
+  EXPECT_FALSE(both(pattern, R"({"d":{"k0":0}})"));
+  EXPECT_TRUE(both(R"({"":{"b":[1]}})", R"({"":{"b":1}})"));
+  EXPECT_FALSE(both(R"({"":{"b":[1]}})", R"({"b":1})"));
+  EXPECT_TRUE(both(R"({"a.":{"b":[1]}})", R"({"a":{"":{"b":1}}})"));
 }
 
 TEST(Matching, EventArraysIntersectAndKeepElementsTogether) {
@@ -148,6 +162,65 @@ TEST(MatcherIndex, ReturnsEachKeyOnceInOrder) {
   EXPECT_EQ(Matcher().size(), 0u);
   Matcher().match(R"({"a":"x"})", keys);
   EXPECT_TRUE(keys.empty());
+}
+
+// Many rules on one path make numeric ranges and wildcard heads gates; every
+// key the index reports must be exactly the ones matches() accepts.
+TEST(MatcherIndex, GatedRulesAgreeWithDirectMatching) {
+  std::vector<Pattern> patterns;
+  for (int i = 0; i < 200; ++i) {
+    const std::string lo = std::to_string(i), hi = std::to_string(i + 3);
+    patterns.push_back(must_parse(R"({"n":[{"numeric":[">=",)" + lo + R"(,"<",)" + hi + "]}]}"));
+    patterns.push_back(must_parse(R"({"n":[{"numeric":["=",)" + lo + ".5]}]}"));
+    patterns.push_back(
+        must_parse(R"({"f":[{"wildcard":"d)" + std::to_string(i % 7) + R"(/*.png"}]})"));
+  }
+  patterns.push_back(must_parse(R"({"n":[{"numeric":[">",-1e300,"<=",1e300]}]})"));
+  patterns.push_back(must_parse(R"({"f":[{"wildcard":"*.png"}],"n":[{"numeric":["<",10]}]})"));
+  MatcherBuilder builder;
+  for (std::uint32_t k = 0; k < patterns.size(); ++k) builder.add(k, patterns[k]);
+  const Matcher m = std::move(builder).build();
+  MatchScratch scratch;
+  std::vector<std::uint32_t> keys;
+  for (const char* event :
+       {R"({"n":-5})", R"({"n":0})", R"({"n":2.999})", R"({"n":3})", R"({"n":17.5})",
+        R"({"n":199.5})", R"({"n":202})", R"({"n":1e9})", R"({"n":[4,150.5]})",
+        R"({"f":"d3/x.png","n":5})", R"({"f":"d3/x.PNG"})", R"({"f":"d6/.png","n":[]})"}) {
+    m.match(event, keys, scratch);
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t k = 0; k < patterns.size(); ++k) {
+      if (matches(patterns[k], event)) want.push_back(k);
+    }
+    EXPECT_EQ(keys, want) << event;
+    EXPECT_FALSE(want.empty() && std::string(event) != R"({"f":"d3/x.PNG"})") << event;
+  }
+}
+
+// Rules that share common values on two fields are gated by the pair.
+TEST(MatcherIndex, PairGatedRulesAgreeWithDirectMatching) {
+  std::vector<Pattern> patterns;
+  for (int i = 0; i < 300; ++i) {
+    const std::string s = "s" + std::to_string(i % 5), t = "t" + std::to_string(i % 7);
+    patterns.push_back(must_parse(R"({"source":[")" + s + R"("],"type":[")" + t +
+                                  R"("],"n":[{"anything-but":)" + std::to_string(i % 3) + "}]}"));
+  }
+  MatcherBuilder builder;
+  for (std::uint32_t k = 0; k < patterns.size(); ++k) builder.add(k, patterns[k]);
+  const Matcher m = std::move(builder).build();
+  std::vector<std::uint32_t> keys;
+  for (const char* event :
+       {R"({"source":"s1","type":"t2","n":0})", R"({"source":["s1","s3"],"type":["x","t6"],"n":2})",
+        R"({"source":"s1","type":5,"n":1})", R"({"source":"s4","type":"t4"})",
+        R"({"source":"s1t","type":"2","n":1})"}) {
+    m.match(event, keys);
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t k = 0; k < patterns.size(); ++k) {
+      if (matches(patterns[k], event)) want.push_back(k);
+    }
+    EXPECT_EQ(keys, want) << event;
+  }
+  m.match(R"({"source":"s1","type":"t2","n":0})", keys);
+  EXPECT_FALSE(keys.empty());
 }
 
 }  // namespace

@@ -510,9 +510,9 @@ Result<Fragments> parse_object(const json::object& object, const std::string& pr
       acc = std::move(*product);
       continue;
     }
-    std::string path = prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+    std::string path = prefix + std::string(key);  // prefix: "" or "<path>."
     if (value.is_object()) {
-      auto sub = parse_object(value.get_object(), path);
+      auto sub = parse_object(value.get_object(), path + ".");
       if (!sub.ok()) return sub.error();
       auto product = multiply(acc, *sub);
       if (!product.ok()) return product.error();
