@@ -309,12 +309,19 @@ bool compatible(const MatchScratch::Impl& s, const Leaf& a, const Leaf& b) {
   return true;
 }
 
-// Picks one leaf per field from [choice_begin[f], choice_end[f]) so that all
-// picks are pairwise compatible. Depth-first with pruning: a pick that
-// clashes with an earlier one is dropped at once.
-bool choose(MatchScratch::Impl& s, std::size_t field) {
-  if (field == s.choice_begin.size()) return true;
+// Picks one leaf per field of `fields` from [choice_begin[f], choice_end[f])
+// so that all picks are pairwise compatible. Depth-first with pruning: a
+// pick that clashes with an earlier one is dropped at once. `budget` bounds
+// the steps: an event built to make the search explode (many elements in
+// arrays the pattern's fields share) is refused as no match rather than
+// holding a thread; no event of a sane shape comes near it.
+bool choose(MatchScratch::Impl& s, const std::vector<std::size_t>& fields, std::size_t k,
+            std::size_t& budget) {
+  if (k == fields.size()) return true;
+  const std::size_t field = fields[k];
   for (const std::uint32_t* p = s.choice_begin[field]; p != s.choice_end[field]; ++p) {
+    if (budget == 0) return false;
+    --budget;
     const Leaf& leaf = s.leaves[*p];
     bool ok = true;
     for (std::uint32_t earlier : s.chosen) {
@@ -325,20 +332,25 @@ bool choose(MatchScratch::Impl& s, std::size_t field) {
     }
     if (!ok) continue;
     s.chosen.push_back(*p);
-    if (choose(s, field + 1)) {
-      s.chosen.clear();
-      return true;
-    }
+    if (choose(s, fields, k + 1, budget)) return true;
     s.chosen.pop_back();
   }
   return false;
 }
 
+// Steps one consistency check may take (choose()).
+constexpr std::size_t kConsistencyBudget = 100000;
+
 // Whether some pick of one leaf per field in the scratch's choice lists is
 // consistent. Most events have no arrays on the chosen paths: no search.
+// Fields whose candidates share no event array cannot constrain each other,
+// so the search runs per group of fields linked by a shared array: a field
+// that fails in one group never makes another group's picks be enumerated
+// again (without this, fields in unrelated arrays multiply: M^fields).
 bool consistent(MatchScratch::Impl& s) {
+  const std::size_t n = s.choice_begin.size();
   bool any_trail = false;
-  for (std::size_t f = 0; f < s.choice_begin.size() && !any_trail; ++f) {
+  for (std::size_t f = 0; f < n && !any_trail; ++f) {
     for (const std::uint32_t* p = s.choice_begin[f]; p != s.choice_end[f]; ++p) {
       if (s.leaves[*p].trail_begin != s.leaves[*p].trail_end) {
         any_trail = true;
@@ -347,8 +359,33 @@ bool consistent(MatchScratch::Impl& s) {
     }
   }
   if (!any_trail) return true;
+  // Union-find over fields, joined through the arrays on their trails.
+  std::vector<std::size_t> parent(n);
+  for (std::size_t f = 0; f < n; ++f) parent[f] = f;
+  auto root = [&](std::size_t f) {
+    while (parent[f] != f) f = parent[f] = parent[parent[f]];
+    return f;
+  };
+  std::unordered_map<std::uint32_t, std::size_t> field_of_array;
+  for (std::size_t f = 0; f < n; ++f) {
+    for (const std::uint32_t* p = s.choice_begin[f]; p != s.choice_end[f]; ++p) {
+      const Leaf& leaf = s.leaves[*p];
+      for (std::uint32_t t = leaf.trail_begin; t < leaf.trail_end; ++t) {
+        auto [it, fresh] = field_of_array.emplace(s.trails[t].array, f);
+        if (!fresh) parent[root(f)] = root(it->second);
+      }
+    }
+  }
+  std::vector<std::vector<std::size_t>> groups(n);
+  for (std::size_t f = 0; f < n; ++f) groups[root(f)].push_back(f);
+  std::size_t budget = kConsistencyBudget;
+  for (const auto& group : groups) {
+    if (group.empty()) continue;
+    s.chosen.clear();
+    if (!choose(s, group, 0, budget)) return false;
+  }
   s.chosen.clear();
-  return choose(s, 0);
+  return true;
 }
 
 }  // namespace

@@ -223,5 +223,35 @@ TEST(MatcherIndex, PairGatedRulesAgreeWithDirectMatching) {
   EXPECT_FALSE(keys.empty());
 }
 
+// An event built so that a search over every combination of array elements
+// would take hours: four arrays the pattern's fields do not share, and a
+// fifth whose two fields never sit in one element. The groups of fields are
+// searched apart, so this is quick (a regression would time the suite out).
+TEST(MatcherArrays, FieldsInUnrelatedArraysDoNotMultiplyTheSearch) {
+  auto pattern = parse_pattern(
+      R"({"detail":{"a":{"x":[1]},"b":{"x":[1]},"c":{"x":[1]},"d":{"x":[1]},"z":{"x":[1],"y":[2]}}})");
+  ASSERT_TRUE(pattern.ok()) << pattern.error().message;
+  auto event = [](std::string_view z) {
+    std::string many = "[";
+    for (int i = 0; i < 60; ++i) many += std::string(i ? "," : "") + R"({"x":1})";
+    many += "]";
+    return R"({"detail":{"a":)" + many + R"(,"b":)" + many + R"(,"c":)" + many + R"(,"d":)" + many +
+           R"(,"z":)" + std::string(z) + "}}";
+  };
+  const std::string apart = event(R"([{"x":1},{"y":2}])");
+  const std::string together = event(R"([{"x":1},{"x":1,"y":2}])");
+  EXPECT_FALSE(matches(*pattern, apart));
+  EXPECT_TRUE(matches(*pattern, together));
+  MatcherBuilder builder;
+  builder.add(7, *pattern);
+  Matcher matcher = std::move(builder).build();
+  std::vector<std::uint32_t> keys;
+  matcher.match(apart, keys);
+  EXPECT_TRUE(keys.empty());
+  keys.clear();
+  matcher.match(together, keys);
+  EXPECT_EQ(keys, std::vector<std::uint32_t>{7});
+}
+
 }  // namespace
 }  // namespace cloudlet::events

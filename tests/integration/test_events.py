@@ -341,6 +341,36 @@ class EventsCliTest(unittest.TestCase):
         self.assertEqual(d["EXHAUSTED_RETRY_CONDITION"], "MaximumRetryAttempts")
         self.assertEqual(d["RETRY_ATTEMPTS"], 2)
 
+    def test_a_slow_target_does_not_hold_up_other_rules(self):
+        # A server that takes connections and never answers: each attempt on
+        # it waits for its deadline, holding one delivery worker.
+        import socket
+        silent = socket.socket()
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", self.bus.dead_port))
+        silent.listen(64)
+        self.addCleanup(silent.close)
+        slow = f"arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:{self.bus.dead_port}"
+        fast = f"arn:cloudlet:usermgmt:us-east-1:000000000000:server/127.0.0.1:{self.bus.usermgmt_base + 1}"
+        self.aws("put-rule", "--name", "slow", "--event-pattern", '{"source":["slow.test"]}')
+        self.aws("put-targets", "--rule", "slow", "--targets", json.dumps([
+            {"Id": f"s{i}", "Arn": slow, "Input": "{}"} for i in range(3)]))
+        self.aws("put-rule", "--name", "fast", "--event-pattern", '{"source":["slow.test"]}')
+        self.aws("put-targets", "--rule", "fast", "--targets", json.dumps([
+            {"Id": "memory", "Arn": fast, "Input": '{"name":"Quick","age":5}'}]))
+        started = time.monotonic()
+        self.aws("put-events", "--entries", json.dumps([
+            {"Source": "slow.test", "DetailType": "d", "Detail": "{}"}]))
+        from test_usermgmt import seed_stub, usermgmt_pb2
+        stub = seed_stub(f"127.0.0.1:{self.bus.usermgmt_base + 1}")
+        wait_until(lambda: any(u.name == "Quick" for u in stub.GetUsers(
+            usermgmt_pb2.GetUsersParams(), timeout=10).users), timeout=30, what="the fast rule")
+        # The slow attempts are still waiting on their 10 s deadline.
+        self.assertEqual(psql(self.bus.url, "SELECT count(*) FROM event_deliveries WHERE "
+                                            "rule = 'slow' AND attempts = 0"), "3",
+                         f"after {time.monotonic() - started:.1f}s")
+        self.aws("remove-targets", "--rule", "slow", "--ids", "s0", "s1", "s2")
+
 
 class SeedChainTest(unittest.TestCase):
     """curl → POST /trigger_usermgmt (EventBridge-PutEvents) → default rule →
