@@ -1,9 +1,14 @@
 // Runs a child program to completion (fork + exec, no shell), optionally as
-// another user, capturing what it prints. Used to drive initdb and pg_ctl.
+// another user, capturing what it prints. Used to drive initdb and pg_ctl,
+// and by the event bus's Run Command targets, which need the time limit and
+// the output cap: a program that never ends or prints forever must not hold
+// a delivery worker or the process's memory.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,12 +22,27 @@ struct RunAs {
   gid_t gid;
 };
 
+struct RunOptions {
+  std::optional<RunAs> run_as;
+  // Past it the child's whole process group gets SIGTERM, then SIGKILL after
+  // `kill_grace`. nullopt: wait for ever.
+  std::optional<std::chrono::milliseconds> timeout;
+  std::chrono::milliseconds kill_grace{2000};
+  // Output beyond this is read and dropped (the child never blocks on a full
+  // pipe); ProcessOutput::truncated says so.
+  std::size_t max_output_bytes = 64 * 1024 * 1024;
+};
+
 struct ProcessOutput {
   int exit_code = -1;  // 128+N when killed by signal N
   std::string output;  // stdout and stderr, interleaved
+  bool timed_out = false;
+  bool truncated = false;
 };
 
-// Fails only when the program cannot be started; a non-zero exit is a value.
+// Fails only when the program cannot be started (kNotFound); a non-zero exit
+// or a timeout is a value.
+Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const RunOptions& options);
 Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
                                   std::optional<RunAs> run_as = std::nullopt);
 
