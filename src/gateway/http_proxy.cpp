@@ -1,21 +1,11 @@
 #include "gateway/http_proxy.hpp"
 
-#include <algorithm>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cctype>
 
 #include "auth/canonical.hpp"
+#include "http/client.hpp"
 
 namespace cloudlet::gateway {
-
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -106,80 +96,32 @@ bool hop_by_hop(std::string_view name) {
 
 Result<functions::ProxyResponse> forward_http(const std::string& url, ForwardRequest request,
                                               std::chrono::milliseconds timeout) {
-  std::string_view rest = url;
-  if (!rest.starts_with("http://")) return Error::invalid_argument("only http:// upstreams");
-  rest.remove_prefix(7);
-  std::string_view authority = rest.substr(0, rest.find('/'));
-  std::string path =
-      authority.size() < rest.size() ? std::string(rest.substr(authority.size())) : "/";
+  http::ClientRequest out;
+  out.method = std::move(request.method);
+  out.url = url;
   if (!request.raw_query.empty())
-    path += (path.find('?') == std::string::npos ? "?" : "&") + request.raw_query;
-  std::string host(authority);
-  std::string port = "80";
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = std::string(authority.substr(0, colon));
-    port = std::string(authority.substr(colon + 1));
+    out.url += (url.find('?') == std::string::npos ? "?" : "&") + request.raw_query;
+  for (auto& header : request.headers)
+    if (!hop_by_hop(header.first)) out.headers.push_back(std::move(header));
+  out.body = std::move(request.body);
+  auto answer = http::send(std::move(out), {.timeout = timeout});
+  if (!answer.ok()) {
+    Error e = answer.error();
+    e.message = "upstream " + e.message;
+    return e;
   }
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  beast::error_code ec;
-  tcp::resolver resolver(ioc);
-  auto endpoints = resolver.resolve(host, port, ec);
-  if (ec) return Error::unavailable("upstream " + std::string(authority) + ": " + ec.message());
-  stream.expires_after(timeout);
-  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-  ioc.run();
-  if (ec) {
-    if (ec == beast::error::timeout)
-      return Error{ErrorCode::kDeadlineExceeded, "upstream timed out", {}};
-    return Error::unavailable("upstream " + std::string(authority) + ": " + ec.message());
-  }
-  http::request<http::string_body> req;
-  auto verb = http::string_to_verb(request.method);
-  if (verb == http::verb::unknown) return Error::invalid_argument("unsupported method");
-  req.method(verb);
-  req.target(path);
-  req.version(11);
-  for (auto& [k, v] : request.headers) {
-    if (hop_by_hop(k)) continue;
-    std::replace_if(
-        v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
-    req.insert(k, v);
-  }
-  req.set(http::field::host, authority);
-  req.keep_alive(false);
-  req.body() = std::move(request.body);
-  req.prepare_payload();
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(10 * 1024 * 1024);
-  beast::flat_buffer buffer;
-  ioc.restart();
-  http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    if (!e)
-      http::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
-  });
-  ioc.run();
-  if (ec) {
-    if (ec == beast::error::timeout)
-      return Error{ErrorCode::kDeadlineExceeded, "upstream timed out", {}};
-    return Error::unavailable("upstream " + std::string(authority) + ": " + ec.message());
-  }
-  auto res = parser.release();
-  functions::ProxyResponse out;
-  out.status_code = static_cast<int>(res.result_int());
-  for (const auto& f : res) {
-    if (hop_by_hop(f.name_string())) continue;
-    auto [it, inserted] = out.headers.try_emplace(std::string(f.name_string()), f.value());
+  functions::ProxyResponse response;
+  response.status_code = answer->status;
+  for (auto& [name, value] : answer->headers) {
+    if (hop_by_hop(name)) continue;
+    auto [it, inserted] = response.headers.try_emplace(name, value);
     if (!inserted) {
       it->second += ',';
-      it->second += f.value();
+      it->second += value;
     }
   }
-  out.body = std::move(res.body());
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  return out;
+  response.body = std::move(answer->body);
+  return response;
 }
 
 }  // namespace cloudlet::gateway

@@ -1,0 +1,105 @@
+#include "http/client.hpp"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <string_view>
+
+namespace cloudlet::http {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool framing_header(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"host", "content-length", "transfer-encoding",
+                                                "connection"};
+  return std::any_of(std::begin(kNames), std::end(kNames), [&](std::string_view n) {
+    return std::equal(name.begin(), name.end(), n.begin(), n.end(), [](char a, char b) {
+      return static_cast<char>(std::tolower(static_cast<unsigned char>(a))) == b;
+    });
+  });
+}
+
+Error failure(beast::error_code ec, std::string_view authority) {
+  if (ec == beast::error::timeout)
+    return Error{ErrorCode::kDeadlineExceeded, std::string(authority) + " timed out", {}};
+  return Error::unavailable(std::string(authority) + ": " + ec.message());
+}
+
+}  // namespace
+
+Result<ClientResponse> send(ClientRequest request, const ClientLimits& limits) {
+  std::string_view rest = request.url;
+  if (!rest.starts_with("http://")) return Error::invalid_argument("only http:// URLs");
+  rest.remove_prefix(7);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  if (authority.empty()) return Error::invalid_argument("the URL names no host");
+  std::string target(rest.substr(authority.size()));
+  if (target.empty() || target.front() == '?') target.insert(0, "/");
+  std::string host(authority);
+  std::string port = "80";
+  if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = std::string(authority.substr(0, colon));
+    port = std::string(authority.substr(colon + 1));
+  }
+  const auto verb = bhttp::string_to_verb(request.method);
+  if (verb == bhttp::verb::unknown) return Error::invalid_argument("unsupported method");
+
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return failure(ec, authority);
+  stream.expires_after(limits.timeout);  // one deadline for connect, write and read
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  ioc.run();
+  if (ec) return failure(ec, authority);
+
+  bhttp::request<bhttp::string_body> req;
+  req.method(verb);
+  req.target(target);
+  req.version(11);
+  for (auto& [name, value] : request.headers) {
+    if (framing_header(name)) continue;
+    std::replace_if(
+        value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+    req.insert(name, value);
+  }
+  req.set(bhttp::field::host, authority);
+  req.keep_alive(false);
+  req.body() = std::move(request.body);
+  req.prepare_payload();
+
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(limits.max_body_bytes);
+  beast::flat_buffer buffer;
+  ioc.restart();
+  bhttp::async_write(stream, req, [&](beast::error_code e, std::size_t) {
+    ec = e;
+    if (!e)
+      bhttp::async_read(stream, buffer, parser,
+                        [&](beast::error_code e2, std::size_t) { ec = e2; });
+  });
+  ioc.run();
+  if (ec) return failure(ec, authority);
+
+  auto res = parser.release();
+  ClientResponse out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& field : res)
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  out.body = std::move(res.body());
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return out;
+}
+
+}  // namespace cloudlet::http
