@@ -14,6 +14,8 @@
 #include "events/http_api.hpp"
 #include "events/runtime.hpp"
 #include "events/store.hpp"
+#include "functions/contacts_handlers.hpp"
+#include "functions/pg_contacts_repository.hpp"
 
 namespace cloudlet::cli {
 
@@ -24,16 +26,8 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   return {listen.substr(0, colon), static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
 }
 
-// The servers gRPC targets may call: events.usermgmt_targets, or the four
-// local UserManagement servers.
-std::vector<std::string> usermgmt_targets(const Settings& settings) {
+std::vector<std::string> comma_list(std::string_view rest) {
   std::vector<std::string> out;
-  if (settings.events_usermgmt_targets.empty()) {
-    for (int i = 0; i < 4; ++i)
-      out.push_back(settings.usermgmt_host + ":" + std::to_string(settings.usermgmt_base_port + i));
-    return out;
-  }
-  std::string_view rest = settings.events_usermgmt_targets;
   while (!rest.empty()) {
     auto comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
@@ -44,6 +38,33 @@ std::vector<std::string> usermgmt_targets(const Settings& settings) {
     rest.remove_prefix(comma + 1);
   }
   return out;
+}
+
+// What targets may name (events.usermgmt_targets, whose default is the four
+// local UserManagement servers; events.http_targets; events.run_command_*)
+// and the functions this process hosts for function targets.
+events::TargetPolicy target_policy(const Settings& settings, const events::FunctionMap& functions) {
+  events::TargetPolicy policy;
+  policy.usermgmt_servers = comma_list(settings.events_usermgmt_targets);
+  if (policy.usermgmt_servers.empty()) {
+    for (int i = 0; i < 4; ++i)
+      policy.usermgmt_servers.push_back(settings.usermgmt_host + ":" +
+                                        std::to_string(settings.usermgmt_base_port + i));
+  }
+  policy.http_origins = comma_list(settings.events_http_targets);
+  policy.run_command.enabled = settings.events_run_command_enabled;
+  policy.run_command.shell = settings.events_run_command_shell;
+  policy.run_command.timeout = settings.events_run_command_timeout;
+  for (const auto& [name, handler] : functions) policy.functions.push_back(name);
+  return policy;
+}
+
+// The contacts functions, on the bus's own pool, for function targets.
+std::shared_ptr<const events::FunctionMap> hosted_functions(pg::Pool& pool) {
+  auto repo = std::make_shared<functions::PgContactsRepository>(pool);
+  auto map = std::make_shared<events::FunctionMap>();
+  for (auto& [name, handler] : functions::contacts_functions(repo)) map->emplace(name, handler);
+  return map;
 }
 
 // Owns the bus's parts and stops them in order: the API first (no new
@@ -59,12 +80,15 @@ class WiredEvents final : public Service {
     api.account_id = settings.account_id;
     api.max_put_events_bytes = settings.events_max_put_events_bytes;
     api.max_event_pattern_chars = settings.events_max_event_pattern_chars;
-    api.usermgmt_servers = usermgmt_targets(settings);
+    auto functions = hosted_functions(*pool_);
+    api.targets = target_policy(settings, *functions);
     events::RuntimeSettings rt;
     rt.region = settings.region;
     rt.account_id = settings.account_id;
     rt.delivery_workers = settings.events_delivery_workers;
     rt.backoff.initial = settings.events_retry_initial_backoff;
+    rt.targets = api.targets;
+    rt.functions = std::move(functions);
     runtime_ = std::make_unique<events::EventBusRuntime>(rt, store_);
     api_ = std::make_unique<events::EventBusApi>(
         api, store_, appender_, [] { return random_uuid(); }, [r = runtime_.get()] { r->wake(); });

@@ -33,6 +33,15 @@ const std::vector<ConfigKey>& config_keys() {
       {"events.usermgmt_targets", "--events-usermgmt-targets",
        "comma-separated host:port list gRPC targets may call (default: the four local "
        "UserManagement servers; * = any)"},
+      {"events.http_targets", "--events-http-targets",
+       "comma-separated host:port list HTTP targets may call (default: none; * = any)"},
+      {"events.run_command_enabled", "--events-run-command-enabled",
+       "accept and run Run Command (AWS-RunShellScript) targets on this host (default false)"},
+      {"events.run_command_shell", "--events-run-command-shell",
+       "run a Run Command target's commands as one script with this shell (e.g. /bin/sh); "
+       "default: none, each command is run directly"},
+      {"events.run_command_timeout_seconds", "--events-run-command-timeout-seconds",
+       "time limit of one Run Command delivery; its programs are killed past it"},
       {"events.default_rules", "--events-default-rules",
        "create the seed's trigger_usermgmt rules at start when missing (true/false)"},
       {"usermgmt.host", "--usermgmt-host", "host the four UserManagement servers listen on"},
@@ -140,6 +149,17 @@ Status parse_duration(std::string_view text, long long min, long long max, Durat
   return {};
 }
 
+Status parse_bool(std::string_view text, bool& out) {
+  if (text == "true" || text == "1") {
+    out = true;
+  } else if (text == "false" || text == "0") {
+    out = false;
+  } else {
+    return Error::invalid_argument("must be true or false");
+  }
+  return {};
+}
+
 Status check_listen(std::string_view text) {
   auto colon = text.rfind(':');
   std::uint16_t port = 0;
@@ -244,17 +264,26 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
          s.events_usermgmt_targets = v;
          return {};
        }},
-      {"events.default_rules",
+      {"events.http_targets",
        [&](std::string_view v) -> Status {
-         if (v == "true" || v == "1") {
-           s.events_default_rules = true;
-         } else if (v == "false" || v == "0") {
-           s.events_default_rules = false;
-         } else {
-           return Error::invalid_argument("must be true or false");
-         }
+         s.events_http_targets = v;
          return {};
        }},
+      {"events.run_command_enabled",
+       [&](std::string_view v) { return parse_bool(v, s.events_run_command_enabled); }},
+      {"events.run_command_shell",
+       [&](std::string_view v) -> Status {
+         if (!v.empty() && !v.starts_with('/'))
+           return Error::invalid_argument("must be an absolute path, such as /bin/sh");
+         s.events_run_command_shell = v;
+         return {};
+       }},
+      {"events.run_command_timeout_seconds",
+       [&](std::string_view v) {
+         return parse_duration(v, 1, 86400, s.events_run_command_timeout);
+       }},
+      {"events.default_rules",
+       [&](std::string_view v) { return parse_bool(v, s.events_default_rules); }},
       {"usermgmt.host",
        [&](std::string_view v) -> Status {
          s.usermgmt_host = v;

@@ -41,6 +41,12 @@ struct Settings {
   // host:port list the gRPC targets may name; empty: the four local
   // UserManagement servers; "*": any.
   std::string events_usermgmt_targets;
+  // host:port list HTTP targets may name; empty: none; "*": any.
+  std::string events_http_targets;
+  // Run Command targets run programs on this host: off unless enabled.
+  bool events_run_command_enabled = false;
+  std::string events_run_command_shell;  // empty: each command exec'd directly
+  std::chrono::seconds events_run_command_timeout{60};
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
   std::string credentials_file;              // empty: <data_dir>/credentials.json

@@ -17,6 +17,7 @@
 
 #include "events/api_support.hpp"
 #include "events/entry.hpp"
+#include "events/targets.hpp"
 
 namespace cloudlet::events {
 
@@ -31,10 +32,7 @@ struct ApiSettings {
   int max_rules_per_bus = 300;                                   // AWS's default quota
   int max_targets_per_rule = 5;
   std::size_t max_buses = 100;
-  // The UserManagement servers ("host:port") a gRPC target may name: the
-  // event bus connects wherever a target says, so callers of PutTargets
-  // must not choose where (events.usermgmt_targets; "*" allows any).
-  std::vector<std::string> usermgmt_servers;
+  TargetPolicy targets;  // which targets PutTargets takes (targets.hpp)
 };
 
 struct CallContext {

@@ -8,6 +8,7 @@
 #include "events/names.hpp"
 #include "events/store.hpp"
 #include "events/target_arn.hpp"
+#include "events/targets.hpp"
 #include "events/target_input.hpp"
 
 namespace cloudlet::events {
@@ -34,6 +35,45 @@ struct TargetRequest {
 
 std::string member_path(std::size_t index, std::string_view member) {
   return "targets." + std::to_string(index) + ".member." + std::string(member);
+}
+
+// RunCommandParameters: 1-5 RunCommandTargets of a Key and 1-50 Values, as
+// AWS checks them. cloudlet runs the commands on its own host, so the
+// instances they name are only recorded (ListTargetsByRule shows them).
+void read_run_command_parameters(RequestReader& member, const json::object& parameters,
+                                 std::size_t index) {
+  RequestReader p(parameters);
+  const std::string path = member_path(index, "runCommandParameters.runCommandTargets");
+  const json::array* targets = p.array("RunCommandTargets");
+  if (targets == nullptr) {
+    p.check_string(std::nullopt, path, {}, true);
+  } else {
+    p.check_count(targets->size(), path, 1, 5, json::serialize(*targets));
+    for (std::size_t i = 0; i < targets->size(); ++i) {
+      if (!(*targets)[i].is_object()) {
+        p.serialization_error("RunCommandTargets must be a list of structures.");
+        break;
+      }
+      RequestReader t((*targets)[i].get_object());
+      const std::string at = path + "." + std::to_string(i + 1) + ".member.";
+      (void)t.required_string("Key", at + "key", StringRule{1, 128, {}, nullptr});
+      const json::array* values = t.array("Values");
+      if (values == nullptr) {
+        t.check_string(std::nullopt, at + "values", {}, true);
+      } else {
+        t.check_count(values->size(), at + "values", 1, 50, json::serialize(*values));
+        for (const auto& v : *values) {
+          if (!v.is_string()) {
+            t.serialization_error("Values must be a list of strings.");
+            break;
+          }
+          t.check_string(v.get_string(), at + "values", StringRule{1, 256, {}, nullptr}, true);
+        }
+      }
+      p.absorb(t);
+    }
+  }
+  member.absorb(p);
 }
 
 // Reads `Targets[index-1]` into `out`, recording its problems in `in`.
@@ -81,21 +121,14 @@ void read_target(RequestReader& in, const json::value& element, std::size_t inde
     (void)d.string("Arn", member_path(index, "deadLetterConfig.arn"), kArn);
     member.absorb(d);
   }
-  (void)member.object("RunCommandParameters");
+  if (const json::object* run = member.object("RunCommandParameters"))
+    read_run_command_parameters(member, *run, index);
   for (const auto& v : target_input_violations({out.id, index}, out.input, out.input_path,
                                                out.transformer ? &*out.transformer : nullptr)) {
     member.add_violation(v);
   }
   in.absorb(member);
   out.spec_json = json::serialize(t);
-}
-
-bool usermgmt_server_allowed(const ApiSettings& settings, const UserManagementTarget& server) {
-  const std::string address = server.host + ":" + std::to_string(server.port);
-  for (const auto& allowed : settings.usermgmt_servers) {
-    if (allowed == "*" || allowed == address) return true;
-  }
-  return false;
 }
 
 json::object failed_entry(std::string_view id, std::string_view code, std::string_view message) {
@@ -141,15 +174,9 @@ ApiReply EventBusApi::put_targets(const json::object& body) const {
     std::string problem;
     if (!kind.ok()) {
       problem = kind.error().message;
-    } else if (const auto* server = std::get_if<UserManagementTarget>(&*kind);
-               server != nullptr && !usermgmt_server_allowed(settings_, *server)) {
-      problem = "UserManagement server " + server->host + ":" + std::to_string(server->port) +
-                " is not one this event bus may call (events.usermgmt_targets).";
-    } else if (!std::holds_alternative<UserManagementTarget>(*kind)) {
-      // Refused rather than accepted and dead-lettered: nothing is taken
-      // that cannot be delivered.
-      problem = std::string(target_kind_name(*kind)) +
-                " targets are not delivered by this event bus yet.";
+    } else if (auto refused = put_targets_refusal(settings_.targets, *kind, t.input,
+                                                  t.transformer.has_value())) {
+      problem = std::move(*refused);
     }
     if (!problem.empty()) {
       failed.push_back(failed_entry(t.id, error_type::kValidation, problem));

@@ -34,4 +34,30 @@ RetryDecision decide_after_failure(const AttemptFailure& failure, int retries_ma
   return out;
 }
 
+std::optional<AttemptFailure> failure_for_http_status(int status, std::string_view who,
+                                                      std::string_view body) {
+  if (status >= 200 && status <= 299) return std::nullopt;
+  AttemptFailure f;
+  f.retryable = status == 408 || status == 429 || status >= 500;
+  if (status == 408) {
+    f.error_code = "TIMEOUT";
+  } else if (status == 429) {
+    f.error_code = "THROTTLING";
+  } else if (status == 401 || status == 403) {
+    f.error_code = "NO_PERMISSIONS";
+  } else if (status == 404 || status == 410) {
+    f.error_code = "NO_RESOURCE";
+  } else {
+    f.error_code = "TARGET_ERROR";
+  }
+  constexpr std::size_t kBodyShown = 256;  // enough to say why, not a whole page
+  f.message = std::string(who) + " answered HTTP " + std::to_string(status);
+  if (!body.empty()) {
+    f.message += ": ";
+    f.message += body.substr(0, kBodyShown);
+    if (body.size() > kBodyShown) f.message += "...";
+  }
+  return f;
+}
+
 }  // namespace cloudlet::events

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cloudlet::events {
 
@@ -42,5 +43,14 @@ RetryDecision decide_after_failure(const AttemptFailure& failure, int retries_ma
                                    int max_retry_attempts, int max_event_age_s,
                                    Clock::time_point ingested_at, Clock::time_point now,
                                    const BackoffSettings& backoff, double draw);
+
+// What an HTTP status answered by a target (an HTTP target, or a function's
+// response) means for its delivery: nullopt for 2xx; retryable for 408, 429
+// and 5xx, which can pass; not for any other status (401/403 NO_PERMISSIONS,
+// 404/410 NO_RESOURCE, other 3xx/4xx TARGET_ERROR: redirects are not
+// followed, and a refusal does not change on retry). `who` names the target
+// in the message, which also holds the start of `body`.
+std::optional<AttemptFailure> failure_for_http_status(int status, std::string_view who,
+                                                      std::string_view body);
 
 }  // namespace cloudlet::events

@@ -58,5 +58,35 @@ TEST(RetryPolicy, AFailureThatCannotSucceedSkipsRetries) {
   EXPECT_FALSE(d.exhausted_retry_condition.has_value());
 }
 
+TEST(HttpStatusOutcome, TwoHundredsAreDelivered) {
+  EXPECT_FALSE(failure_for_http_status(200, "t", "").has_value());
+  EXPECT_FALSE(failure_for_http_status(204, "t", "").has_value());
+}
+
+TEST(HttpStatusOutcome, WhatCanPassIsRetriedAndRefusalsAreNot) {
+  struct Case {
+    int status;
+    bool retryable;
+    const char* code;
+  } cases[] = {{408, true, "TIMEOUT"},          {429, true, "THROTTLING"},
+               {500, true, "TARGET_ERROR"},     {503, true, "TARGET_ERROR"},
+               {401, false, "NO_PERMISSIONS"},  {403, false, "NO_PERMISSIONS"},
+               {404, false, "NO_RESOURCE"},     {410, false, "NO_RESOURCE"},
+               {400, false, "TARGET_ERROR"},    {302, false, "TARGET_ERROR"}};
+  for (const auto& c : cases) {
+    auto f = failure_for_http_status(c.status, "http://h/", "");
+    ASSERT_TRUE(f.has_value()) << c.status;
+    EXPECT_EQ(f->retryable, c.retryable) << c.status;
+    EXPECT_EQ(f->error_code, c.code) << c.status;
+  }
+}
+
+TEST(HttpStatusOutcome, TheMessageNamesTheTargetAndShowsOnlyTheStartOfTheBody) {
+  auto f = failure_for_http_status(400, "function contacts_insert", std::string(10000, 'x'));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_TRUE(f->message.starts_with("function contacts_insert answered HTTP 400: xxx"));
+  EXPECT_LT(f->message.size(), 400u);
+}
+
 }  // namespace
 }  // namespace cloudlet::events

@@ -13,7 +13,8 @@
 namespace cloudlet::events {
 
 EventBusRuntime::EventBusRuntime(RuntimeSettings settings, EventStore& store)
-    : settings_(std::move(settings)), store_(store), usermgmt_(settings_.target_timeout) {
+    : settings_(std::move(settings)), store_(store),
+      targets_(settings_.targets, settings_.target_timeout, settings_.functions) {
   if (settings_.owner.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -120,16 +121,7 @@ void EventBusRuntime::deliver_loop() {
 }
 
 void EventBusRuntime::deliver(const Delivery& d) {
-  std::optional<AttemptFailure> failure;
-  auto kind = parse_target_arn(d.target_arn);
-  if (!kind.ok()) {
-    failure = AttemptFailure{false, "NO_RESOURCE", kind.error().message};
-  } else if (const auto* server = std::get_if<UserManagementTarget>(&*kind)) {
-    failure = usermgmt_.deliver(*server, d.payload);
-  } else {
-    failure = AttemptFailure{false, "NO_RESOURCE",
-                             std::string(target_kind_name(*kind)) + " targets are not deliverable"};
-  }
+  const std::optional<AttemptFailure> failure = targets_.deliver(d, now());
   const auto rule_arn_text = rule_arn(settings_.region, settings_.account_id, d.bus, d.rule);
   if (!failure) {
     if (Status s = store_.complete_delivery(d.id, settings_.owner); !s.ok())

@@ -31,7 +31,7 @@
 #include "events/retry_policy.hpp"
 #include "events/routing_table.hpp"
 #include "events/store.hpp"
-#include "events/usermgmt_target.hpp"
+#include "events/targets.hpp"
 
 namespace cloudlet::events {
 
@@ -43,7 +43,9 @@ struct RuntimeSettings {
   std::size_t route_batch = 500;        // events per routing transaction
   std::size_t delivery_workers = 8;
   std::chrono::milliseconds lease{60000};           // a delivery held by a worker
-  std::chrono::milliseconds target_timeout{10000};  // one attempt
+  std::chrono::milliseconds target_timeout{10000};  // one attempt (Run Command: its own)
+  TargetPolicy targets;
+  std::shared_ptr<const FunctionMap> functions;  // what function targets call
   BackoffSettings backoff;
   std::chrono::milliseconds schedule_tick{1000};
   bool schedules = true;
@@ -83,7 +85,7 @@ class EventBusRuntime {
 
   RuntimeSettings settings_;
   EventStore& store_;
-  UserManagementDelivery usermgmt_;
+  TargetDeliverers targets_;
   std::mutex mutex_;
   std::condition_variable route_cv_, deliver_cv_, schedule_cv_;
   std::atomic<bool> route_wanted_{false}, deliver_wanted_{false}, unused_{false};

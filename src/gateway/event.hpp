@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/sigv4.hpp"
+#include "core/clf_time.hpp"
 #include "functions/proxy.hpp"
 #include "gateway/routes.hpp"
 
@@ -41,8 +42,5 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // A 16-character request id ("JKJaXmPLvHcESHA=" style), unique per process run.
 std::string new_request_id();
-
-// "28/Nov/2026:05:25:33 +0000".
-std::string clf_time(std::chrono::system_clock::time_point t);
 
 }  // namespace cloudlet::gateway

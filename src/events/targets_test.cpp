@@ -1,0 +1,114 @@
+#include "events/targets.hpp"
+
+#include <gtest/gtest.h>
+
+#include "events/store.hpp"
+
+namespace cloudlet::events {
+namespace {
+
+using namespace std::chrono_literals;
+
+TargetKind kind_of(std::string_view arn) { return *parse_target_arn(arn); }
+
+TargetPolicy local_policy() {
+  TargetPolicy p;
+  p.usermgmt_servers = {"127.0.0.1:50051"};
+  p.http_origins = {"127.0.0.1:9000"};
+  p.functions = {"contacts_insert"};
+  return p;
+}
+
+TEST(TargetPolicy, OnlyListedServersAndOrigins) {
+  const TargetPolicy p = local_policy();
+  EXPECT_FALSE(policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/127.0.0.1:50051")));
+  EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/10.0.0.1:50051")));
+  EXPECT_FALSE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9000/x")));
+  EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9001/x")));
+  // No port is port 80, which is not 9000.
+  EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1/x")));
+  TargetPolicy any = p;
+  any.http_origins = {"*"};
+  EXPECT_FALSE(policy_refusal(any, kind_of("arn:cloudlet:http:us-east-1:0:url/http://example.com/")));
+}
+
+TEST(TargetPolicy, HttpTargetsAreOffByDefault) {
+  EXPECT_TRUE(policy_refusal(TargetPolicy{}, kind_of("arn:cloudlet:http:r:0:url/http://127.0.0.1:9000/")));
+}
+
+TEST(TargetPolicy, OnlyHostedFunctions) {
+  const TargetPolicy p = local_policy();
+  EXPECT_FALSE(policy_refusal(p, kind_of("arn:aws:lambda:us-east-1:0:function:contacts_insert")));
+  auto refused = policy_refusal(p, kind_of("arn:aws:lambda:us-east-1:0:function:other"));
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->find("other"), std::string::npos);
+}
+
+TEST(TargetPolicy, RunCommandIsOffUntilEnabledAndNeedsItsCommands) {
+  TargetPolicy p = local_policy();
+  const auto ssm = kind_of("arn:aws:ssm:us-east-1::document/AWS-RunShellScript");
+  const std::optional<std::string> commands = R"({"commands": ["echo hi"]})";
+  auto off = put_targets_refusal(p, ssm, commands, false);
+  ASSERT_TRUE(off);
+  EXPECT_NE(off->find("events.run_command_enabled"), std::string::npos);
+  p.run_command.enabled = true;
+  EXPECT_FALSE(put_targets_refusal(p, ssm, commands, false));
+  EXPECT_TRUE(put_targets_refusal(p, ssm, std::nullopt, false));  // nothing to run
+  EXPECT_FALSE(put_targets_refusal(p, ssm, std::nullopt, true));  // the transformer's, later
+  EXPECT_TRUE(put_targets_refusal(p, ssm, R"({"commands": ["a | b"]})", false));
+  p.run_command.shell = "/bin/sh";
+  EXPECT_FALSE(put_targets_refusal(p, ssm, R"({"commands": ["a | b"]})", false));
+}
+
+Delivery delivery_to(std::string arn, std::string payload) {
+  Delivery d;
+  d.event_id = "e1";
+  d.rule = "r";
+  d.target_id = "t";
+  d.target_arn = std::move(arn);
+  d.payload = std::move(payload);
+  return d;
+}
+
+TEST(TargetDeliverers, ANarrowedPolicyStopsDeliveriesAlreadyRouted) {
+  TargetDeliverers deliverers(TargetPolicy{}, 1s, nullptr);
+  auto failure = deliverers.deliver(
+      delivery_to("arn:cloudlet:usermgmt:us-east-1:0:server/127.0.0.1:50051", "{}"), Clock::now());
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->error_code, "NO_PERMISSIONS");
+  EXPECT_FALSE(failure->retryable);
+}
+
+TEST(TargetDeliverers, AFunctionTargetGetsTheInputAsAPostBody) {
+  auto functions = std::make_shared<FunctionMap>();
+  std::vector<functions::ProxyEvent> seen;
+  (*functions)["contacts_insert"] = [&](const functions::ProxyEvent& e) {
+    seen.push_back(e);
+    return functions::ProxyResponse{e.body == "bad" ? 400 : (e.body == "busy" ? 503 : 201), {}, "x"};
+  };
+  TargetPolicy p;
+  p.functions = {"contacts_insert"};
+  TargetDeliverers deliverers(p, 1s, functions);
+  const std::string arn = "arn:aws:lambda:us-east-1:0:function:contacts_insert";
+  EXPECT_FALSE(deliverers.deliver(delivery_to(arn, R"({"k":1})"), Clock::now()));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body, R"({"k":1})");
+  EXPECT_EQ(seen[0].request_context.http_method, "POST");
+  EXPECT_EQ(seen[0].raw_path, "/contacts_insert");
+  EXPECT_FALSE(seen[0].request_context.iam.has_value());
+  auto refused = deliverers.deliver(delivery_to(arn, "bad"), Clock::now());
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->retryable);
+  auto busy = deliverers.deliver(delivery_to(arn, "busy"), Clock::now());
+  ASSERT_TRUE(busy);
+  EXPECT_TRUE(busy->retryable);
+}
+
+TEST(HttpOrigin, HostAndPortOfTheUrl) {
+  EXPECT_EQ(http_origin("http://127.0.0.1:9000/a?b"), "127.0.0.1:9000");
+  EXPECT_EQ(http_origin("http://example.com/a"), "example.com:80");
+  EXPECT_EQ(http_origin("http://example.com?x"), "example.com:80");
+}
+
+}  // namespace
+}  // namespace cloudlet::events
