@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <sstream>
 
 namespace cloudlet {
@@ -93,8 +93,8 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
     }
     ssize_t n = ::read(pipefd[0], buf, sizeof buf);
     if (n > 0) {
-      const std::size_t room = options.max_output_bytes - std::min(options.max_output_bytes,
-                                                                   out.output.size());
+      const std::size_t room =
+          options.max_output_bytes - std::min(options.max_output_bytes, out.output.size());
       const auto got = static_cast<std::size_t>(n);
       out.output.append(buf, std::min(got, room));
       if (got > room) out.truncated = true;

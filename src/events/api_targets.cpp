@@ -8,8 +8,8 @@
 #include "events/names.hpp"
 #include "events/store.hpp"
 #include "events/target_arn.hpp"
-#include "events/targets.hpp"
 #include "events/target_input.hpp"
+#include "events/targets.hpp"
 
 namespace cloudlet::events {
 

@@ -8,7 +8,6 @@
 
 namespace cloudlet::events {
 
-
 functions::ProxyEvent function_target_event(std::string_view function, const Delivery& delivery,
                                             Clock::time_point now) {
   functions::ProxyEvent e;
@@ -35,8 +34,8 @@ std::optional<AttemptFailure> FunctionDelivery::deliver(std::string_view functio
                                                         Clock::time_point now) const {
   auto it = functions_ ? functions_->find(function) : FunctionMap::const_iterator{};
   if (!functions_ || it == functions_->end())
-    return AttemptFailure{false, "NO_RESOURCE", "function " + std::string(function) +
-                                                    " is not hosted by this event bus"};
+    return AttemptFailure{false, "NO_RESOURCE",
+                          "function " + std::string(function) + " is not hosted by this event bus"};
   functions::ProxyResponse response;
   try {  // the contract says handlers do not throw; a bug must not kill the worker
     response = it->second(function_target_event(function, delivery, now));

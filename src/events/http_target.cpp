@@ -23,7 +23,8 @@ std::optional<AttemptFailure> HttpDelivery::deliver(const std::string& url,
                      {"x-cloudlet-event-id", delivery.event_id}};
   request.body = delivery.payload;
   // The answer is read only for its status and the start of its body.
-  auto answer = http::send(std::move(request), {.timeout = timeout_, .max_body_bytes = 1024 * 1024});
+  auto answer =
+      http::send(std::move(request), {.timeout = timeout_, .max_body_bytes = 1024 * 1024});
   if (!answer.ok()) {
     const bool timeout = answer.error().code == ErrorCode::kDeadlineExceeded;
     return AttemptFailure{answer.error().code != ErrorCode::kInvalidArgument,

@@ -68,11 +68,11 @@ TEST(HttpStatusOutcome, WhatCanPassIsRetriedAndRefusalsAreNot) {
     int status;
     bool retryable;
     const char* code;
-  } cases[] = {{408, true, "TIMEOUT"},          {429, true, "THROTTLING"},
-               {500, true, "TARGET_ERROR"},     {503, true, "TARGET_ERROR"},
-               {401, false, "NO_PERMISSIONS"},  {403, false, "NO_PERMISSIONS"},
-               {404, false, "NO_RESOURCE"},     {410, false, "NO_RESOURCE"},
-               {400, false, "TARGET_ERROR"},    {302, false, "TARGET_ERROR"}};
+  } cases[] = {{408, true, "TIMEOUT"},         {429, true, "THROTTLING"},
+               {500, true, "TARGET_ERROR"},    {503, true, "TARGET_ERROR"},
+               {401, false, "NO_PERMISSIONS"}, {403, false, "NO_PERMISSIONS"},
+               {404, false, "NO_RESOURCE"},    {410, false, "NO_RESOURCE"},
+               {400, false, "TARGET_ERROR"},   {302, false, "TARGET_ERROR"}};
   for (const auto& c : cases) {
     auto f = failure_for_http_status(c.status, "http://h/", "");
     ASSERT_TRUE(f.has_value()) << c.status;

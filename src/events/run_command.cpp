@@ -117,17 +117,22 @@ std::optional<AttemptFailure> RunCommandDelivery::deliver(const Delivery& delive
     options.max_output_bytes = settings_.max_output_bytes;
     auto ran = run_process(argv, options);
     if (!ran.ok()) {
-      log::warn("events.run_command",
-                {{"eventId", delivery.event_id}, {"rule", delivery.rule},
-                 {"target", delivery.target_id}, {"command", i + 1},
-                 {"program", argv.front()}, {"error", ran.error().message}});
+      log::warn("events.run_command", {{"eventId", delivery.event_id},
+                                       {"rule", delivery.rule},
+                                       {"target", delivery.target_id},
+                                       {"command", i + 1},
+                                       {"program", argv.front()},
+                                       {"error", ran.error().message}});
       return AttemptFailure{false, "NO_RESOURCE", "cannot run " + argv.front()};
     }
     const std::string_view shown = std::string_view(ran->output).substr(0, kLoggedOutputBytes);
     log::info("events.run_command",
-              {{"eventId", delivery.event_id}, {"rule", delivery.rule},
-               {"target", delivery.target_id}, {"command", i + 1},
-               {"program", argv.front()}, {"exitCode", ran->exit_code},
+              {{"eventId", delivery.event_id},
+               {"rule", delivery.rule},
+               {"target", delivery.target_id},
+               {"command", i + 1},
+               {"program", argv.front()},
+               {"exitCode", ran->exit_code},
                {"timedOut", ran->timed_out},
                {"outputTruncated", ran->truncated || shown.size() < ran->output.size()},
                {"output", utf8::sanitize(shown)}});
@@ -138,8 +143,8 @@ std::optional<AttemptFailure> RunCommandDelivery::deliver(const Delivery& delive
     }
     if (ran->exit_code != 0) {
       return AttemptFailure{false, "COMMAND_FAILED",
-                            "command " + std::to_string(i + 1) + " (" + argv.front() +
-                                ") exited " + std::to_string(ran->exit_code)};
+                            "command " + std::to_string(i + 1) + " (" + argv.front() + ") exited " +
+                                std::to_string(ran->exit_code)};
     }
   }
   return std::nullopt;

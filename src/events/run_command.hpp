@@ -39,8 +39,8 @@ namespace cloudlet::events {
 struct Delivery;
 
 struct RunCommandSettings {
-  bool enabled = false;                    // events.run_command_enabled
-  std::string shell;                       // events.run_command_shell; empty: no shell
+  bool enabled = false;                      // events.run_command_enabled
+  std::string shell;                         // events.run_command_shell; empty: no shell
   std::chrono::milliseconds timeout{60000};  // events.run_command_timeout_seconds, per delivery
   std::size_t max_output_bytes = 64 * 1024;  // kept per command, for the log
 };

@@ -13,7 +13,8 @@
 namespace cloudlet::events {
 
 EventBusRuntime::EventBusRuntime(RuntimeSettings settings, EventStore& store)
-    : settings_(std::move(settings)), store_(store),
+    : settings_(std::move(settings)),
+      store_(store),
       targets_(settings_.targets, settings_.target_timeout, settings_.functions) {
   if (settings_.owner.empty()) {
     char host[256] = {};

@@ -21,19 +21,25 @@ TargetPolicy local_policy() {
 
 TEST(TargetPolicy, OnlyListedServersAndOrigins) {
   const TargetPolicy p = local_policy();
-  EXPECT_FALSE(policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/127.0.0.1:50051")));
-  EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/10.0.0.1:50051")));
-  EXPECT_FALSE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9000/x")));
-  EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9001/x")));
+  EXPECT_FALSE(
+      policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/127.0.0.1:50051")));
+  EXPECT_TRUE(
+      policy_refusal(p, kind_of("arn:cloudlet:usermgmt:us-east-1:0:server/10.0.0.1:50051")));
+  EXPECT_FALSE(
+      policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9000/x")));
+  EXPECT_TRUE(
+      policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1:9001/x")));
   // No port is port 80, which is not 9000.
   EXPECT_TRUE(policy_refusal(p, kind_of("arn:cloudlet:http:us-east-1:0:url/http://127.0.0.1/x")));
   TargetPolicy any = p;
   any.http_origins = {"*"};
-  EXPECT_FALSE(policy_refusal(any, kind_of("arn:cloudlet:http:us-east-1:0:url/http://example.com/")));
+  EXPECT_FALSE(
+      policy_refusal(any, kind_of("arn:cloudlet:http:us-east-1:0:url/http://example.com/")));
 }
 
 TEST(TargetPolicy, HttpTargetsAreOffByDefault) {
-  EXPECT_TRUE(policy_refusal(TargetPolicy{}, kind_of("arn:cloudlet:http:r:0:url/http://127.0.0.1:9000/")));
+  EXPECT_TRUE(
+      policy_refusal(TargetPolicy{}, kind_of("arn:cloudlet:http:r:0:url/http://127.0.0.1:9000/")));
 }
 
 TEST(TargetPolicy, OnlyHostedFunctions) {
@@ -84,7 +90,8 @@ TEST(TargetDeliverers, AFunctionTargetGetsTheInputAsAPostBody) {
   std::vector<functions::ProxyEvent> seen;
   (*functions)["contacts_insert"] = [&](const functions::ProxyEvent& e) {
     seen.push_back(e);
-    return functions::ProxyResponse{e.body == "bad" ? 400 : (e.body == "busy" ? 503 : 201), {}, "x"};
+    return functions::ProxyResponse{
+        e.body == "bad" ? 400 : (e.body == "busy" ? 503 : 201), {}, "x"};
   };
   TargetPolicy p;
   p.functions = {"contacts_insert"};

@@ -21,8 +21,8 @@ using namespace std::chrono_literals;
 // to `answer`, writes what it returns (or nothing, when `answer` is unset).
 class OneShotServer {
  public:
-  using Answer = std::function<bhttp::response<bhttp::string_body>(
-      const bhttp::request<bhttp::string_body>&)>;
+  using Answer =
+      std::function<bhttp::response<bhttp::string_body>(const bhttp::request<bhttp::string_body>&)>;
 
   explicit OneShotServer(Answer answer)
       : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
@@ -78,7 +78,8 @@ TEST(HttpClient, SendsTheRequestAndReturnsTheAnswer) {
   EXPECT_EQ(answer->status, 202);
   EXPECT_EQ(answer->body, "done");
   bool saw = false;
-  for (const auto& [name, value] : answer->headers) saw = saw || (name == "x-answer" && value == "yes");
+  for (const auto& [name, value] : answer->headers)
+    saw = saw || (name == "x-answer" && value == "yes");
   EXPECT_TRUE(saw);
   EXPECT_EQ(server.received.method(), bhttp::verb::put);
   EXPECT_EQ(server.received.target(), "/a/b?x=1");

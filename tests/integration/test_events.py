@@ -199,12 +199,21 @@ class EventsCliTest(unittest.TestCase):
             # A server the operator did not list: the bus never calls it.
             {"Id": "elsewhere", "Arn": "arn:cloudlet:usermgmt:us-east-1:000000000000:server/10.0.0.5:50051"},
             {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:000000000000:function:contacts_insert"},
+            {"Id": "nofn", "Arn": "arn:aws:lambda:us-east-1:000000000000:function:nothing_here"},
+            # Off by default: Run Command runs programs here, HTTP reaches out.
+            {"Id": "ssm", "Arn": "arn:aws:ssm:us-east-1::document/AWS-RunShellScript",
+             "Input": '{"commands": ["/bin/true"]}'},
+            {"Id": "web", "Arn": "arn:cloudlet:http:us-east-1:000000000000:url/http://127.0.0.1:9/x"},
         ]))
-        self.assertEqual(out["FailedEntryCount"], 3)
-        self.assertEqual([f["TargetId"] for f in out["FailedEntries"]], ["bad", "elsewhere", "fn"])
-        self.assertIn("events.usermgmt_targets", out["FailedEntries"][1]["ErrorMessage"])
+        self.assertEqual(out["FailedEntryCount"], 5)
+        failed = {f["TargetId"]: f["ErrorMessage"] for f in out["FailedEntries"]}
+        self.assertEqual(sorted(failed), ["bad", "elsewhere", "nofn", "ssm", "web"])
+        self.assertIn("events.usermgmt_targets", failed["elsewhere"])
+        self.assertIn("not hosted", failed["nofn"])
+        self.assertIn("events.run_command_enabled", failed["ssm"])
+        self.assertIn("events.http_targets", failed["web"])
         _, listed, _ = self.aws("list-targets-by-rule", "--rule", "tg")
-        self.assertEqual([t["Id"] for t in listed["Targets"]], ["one", "two"])
+        self.assertEqual([t["Id"] for t in listed["Targets"]], ["one", "two", "fn"])  # as put
         self.assertEqual(listed["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"], 2)
         self.assertEqual(listed["Targets"][1]["Input"], '{"name":"Carol","age":51}')
         # A rule with targets cannot be deleted.
@@ -222,7 +231,7 @@ class EventsCliTest(unittest.TestCase):
         self.assert_error(self.aws("put-targets", "--rule", "tg", "--targets", json.dumps([
             {"Id": f"m{i}", "Arn": arn} for i in range(4)]), check=False),
             "LimitExceededException")
-        _, out, _ = self.aws("remove-targets", "--rule", "tg", "--ids", "one", "two", "ghost")
+        _, out, _ = self.aws("remove-targets", "--rule", "tg", "--ids", "one", "two", "fn", "ghost")
         self.assertEqual(out["FailedEntryCount"], 1)
         self.assertEqual(out["FailedEntries"][0]["TargetId"], "ghost")
         self.aws("delete-rule", "--name", "tg")
