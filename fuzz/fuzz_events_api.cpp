@@ -106,6 +106,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& r : resources) {
     FUZZ_CHECK(r == "*" || r.starts_with("arn:aws:events:us-east-1:000000000000:"));
   }
+  // Function and Run Command targets: checks on our own ARNs only.
+  for (const auto& c : events::target_iam_checks(object, "us-east-1", "000000000000")) {
+    FUZZ_CHECK((c.action == "lambda:InvokeFunction" &&
+                c.resource.starts_with("arn:aws:lambda:us-east-1:000000000000:function:") &&
+                c.resource.find(':', 47) == std::string::npos) ||
+               (c.action == "ssm:SendCommand" &&
+                c.resource == "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"));
+  }
 
   events::RequestReader in(object);
   (void)in.required_string("Name", "name", {1, 64, "", events::valid_rule_name});

@@ -53,6 +53,7 @@ events::TargetPolicy target_policy(const Settings& settings, const events::Funct
   }
   policy.http_origins = comma_list(settings.events_http_targets);
   policy.run_command.enabled = settings.events_run_command_enabled;
+  policy.run_command.programs = comma_list(settings.events_run_command_programs);
   policy.run_command.shell = settings.events_run_command_shell;
   policy.run_command.timeout = settings.events_run_command_timeout;
   for (const auto& [name, handler] : functions) policy.functions.push_back(name);

@@ -37,6 +37,9 @@ const std::vector<ConfigKey>& config_keys() {
        "comma-separated host:port list HTTP targets may call (default: none; * = any)"},
       {"events.run_command_enabled", "--events-run-command-enabled",
        "accept and run Run Command (AWS-RunShellScript) targets on this host (default false)"},
+      {"events.run_command_programs", "--events-run-command-programs",
+       "comma-separated absolute paths of the programs Run Command targets may run "
+       "(* = any); none by default"},
       {"events.run_command_shell", "--events-run-command-shell",
        "run a Run Command target's commands as one script with this shell (e.g. /bin/sh); "
        "default: none, each command is run directly"},
@@ -271,6 +274,11 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
        }},
       {"events.run_command_enabled",
        [&](std::string_view v) { return parse_bool(v, s.events_run_command_enabled); }},
+      {"events.run_command_programs",
+       [&](std::string_view v) -> Status {
+         s.events_run_command_programs = v;
+         return {};
+       }},
       {"events.run_command_shell",
        [&](std::string_view v) -> Status {
          if (!v.empty() && !v.starts_with('/'))

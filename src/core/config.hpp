@@ -45,7 +45,8 @@ struct Settings {
   std::string events_http_targets;
   // Run Command targets run programs on this host: off unless enabled.
   bool events_run_command_enabled = false;
-  std::string events_run_command_shell;  // empty: each command exec'd directly
+  std::string events_run_command_programs;  // comma-separated absolute paths; "*": any
+  std::string events_run_command_shell;     // empty: each command exec'd directly
   std::chrono::seconds events_run_command_timeout{60};
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order

@@ -39,59 +39,87 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
 Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const RunOptions& options) {
   const std::optional<RunAs>& run_as = options.run_as;
   if (argv.empty()) return Error::internal("run_process: empty argv");
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return Error::internal(std::strerror(errno));
+  // `output` carries what the child prints; `failure` the errno of a failed
+  // exec (it closes unwritten on a successful one: O_CLOEXEC), so a program
+  // that prints our message cannot pass for one that did not start.
+  int output[2], failure[2];
+  if (::pipe2(output, O_CLOEXEC) != 0) return Error::internal(std::strerror(errno));
+  if (::pipe2(failure, O_CLOEXEC) != 0) {
+    ::close(output[0]);
+    ::close(output[1]);
+    return Error::internal(std::strerror(errno));
+  }
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  if (options.environment) {
+    for (const auto& e : *options.environment) env.push_back(const_cast<char*>(e.c_str()));
+    env.push_back(nullptr);
+  }
 
   pid_t pid = ::fork();
   if (pid < 0) {
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
+    for (int fd : {output[0], output[1], failure[0], failure[1]}) ::close(fd);
     return Error::internal(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec. With a time limit,
     // its own process group, so that the kill reaches whatever it started.
     if (options.timeout) ::setpgid(0, 0);
-    ::dup2(pipefd[1], STDOUT_FILENO);
-    ::dup2(pipefd[1], STDERR_FILENO);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(output[1], STDOUT_FILENO);
+    ::dup2(output[1], STDERR_FILENO);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    if (run_as) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(run_as->gid) != 0 ||
-          ::setuid(run_as->uid) != 0) {
-        const char msg[] = "cloudlet: cannot switch to the service user\n";
-        (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
-        ::_exit(126);
+    // Nothing else of ours reaches the program: not the listening sockets
+    // or client connections (Asio opens them without CLOEXEC), not files.
+    const int keep = failure[1];
+    if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+    ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+    int error = 0;
+    if (run_as && (::setgroups(0, nullptr) != 0 || ::setgid(run_as->gid) != 0 ||
+                   ::setuid(run_as->uid) != 0)) {
+      error = errno != 0 ? errno : EPERM;
+    } else {
+      if (options.environment) {
+        ::execvpe(args[0], args.data(), env.data());
+      } else {
+        ::execvp(args[0], args.data());
       }
+      error = errno;
     }
-    ::execvp(args[0], args.data());
-    const char msg[] = "cloudlet: cannot execute program\n";
-    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)!::write(keep, &error, sizeof error);
     ::_exit(127);
   }
   if (options.timeout) ::setpgid(pid, pid);  // also here: whichever of the two runs first
-  ::close(pipefd[1]);
+  ::close(output[1]);
+  ::close(failure[1]);
+  int exec_error = 0;
+  const bool not_started = ::read(failure[0], &exec_error, sizeof exec_error) > 0;
+  ::close(failure[0]);
+
   ProcessOutput out;
   std::optional<SteadyClock::time_point> deadline;
   if (options.timeout) deadline = SteadyClock::now() + *options.timeout;
-  int signals_sent = 0;  // SIGTERM, then SIGKILL, then stop reading
+  int signals_sent = 0;  // SIGTERM, then SIGKILL, then give up on the pipe
+  // Past the deadline: the next signal to the group, and the next deadline.
+  auto escalate = [&] {
+    out.timed_out = true;
+    ::kill(-pid, signals_sent++ == 0 ? SIGTERM : SIGKILL);
+    deadline = SteadyClock::now() + options.kill_grace;
+  };
   char buf[4096];
-  while (true) {
-    pollfd pfd{pipefd[0], POLLIN, 0};
+  while (!not_started) {
+    pollfd pfd{output[0], POLLIN, 0};
     int ready = ::poll(&pfd, 1, poll_timeout(deadline));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {  // the deadline passed
-      out.timed_out = true;
+    if (ready == 0) {                // the deadline passed
       if (signals_sent == 2) break;  // something outside the group holds the pipe
-      ::kill(-pid, signals_sent++ == 0 ? SIGTERM : SIGKILL);
-      deadline = SteadyClock::now() + options.kill_grace;
+      escalate();
       continue;
     }
-    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    ssize_t n = ::read(output[0], buf, sizeof buf);
     if (n > 0) {
       const std::size_t room =
           options.max_output_bytes - std::min(options.max_output_bytes, out.output.size());
@@ -102,17 +130,34 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
       break;
     }
   }
-  ::close(pipefd[0]);
+  ::close(output[0]);
+  // The pipe is closed, but the child may live on (it can close its own
+  // output): the deadline still holds while waiting for it.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (true) {
+    const pid_t done = ::waitpid(pid, &status, deadline ? WNOHANG : 0);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) break;
+    if (done == 0) {
+      if (SteadyClock::now() >= *deadline) {
+        if (signals_sent >= 2) {
+          ::kill(-pid, SIGKILL);
+          deadline.reset();  // SIGKILL cannot be refused: wait for it
+        } else {
+          escalate();
+        }
+      } else {
+        ::usleep(10000);
+      }
+    }
   }
   if (WIFEXITED(status)) {
     out.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
     out.exit_code = 128 + WTERMSIG(status);
   }
-  if (out.exit_code == 127 && out.output.find("cannot execute program") != std::string::npos) {
-    return Error::not_found("cannot execute " + argv[0]);
+  if (not_started) {
+    return Error::not_found("cannot execute " + argv[0] + ": " + std::strerror(exec_error));
   }
   return out;
 }

@@ -31,6 +31,8 @@ struct RunOptions {
   // Output beyond this is read and dropped (the child never blocks on a full
   // pipe); ProcessOutput::truncated says so.
   std::size_t max_output_bytes = 64 * 1024 * 1024;
+  // The program's whole environment ("NAME=value"); nullopt: this process's.
+  std::optional<std::vector<std::string>> environment;
 };
 
 struct ProcessOutput {
@@ -40,8 +42,10 @@ struct ProcessOutput {
   bool truncated = false;
 };
 
-// Fails only when the program cannot be started (kNotFound); a non-zero exit
-// or a timeout is a value.
+// Fails only when the program cannot be started (kNotFound: not found, not
+// executable, or the switch to `run_as` refused); a non-zero exit or a
+// timeout is a value. The program gets stdin from /dev/null and no other
+// descriptor of this process.
 Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const RunOptions& options);
 Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
                                   std::optional<RunAs> run_as = std::nullopt);

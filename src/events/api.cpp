@@ -1,5 +1,6 @@
 #include "events/api.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <set>
@@ -11,6 +12,7 @@
 #include "events/pattern.hpp"
 #include "events/schedule.hpp"
 #include "events/store.hpp"
+#include "events/target_arn.hpp"
 
 namespace cloudlet::events {
 
@@ -159,6 +161,36 @@ std::vector<std::string> iam_resources(std::string_view action, const json::obje
   // TestEventPattern acts on no resource (AWS: "*").
   if (action == "TestEventPattern") return {"*"};
   return {bus_arn(region, account, bus_of(body, "EventBusName"))};
+}
+
+std::vector<IamCheck> target_iam_checks(const json::object& body, std::string_view region,
+                                        std::string_view account) {
+  std::vector<IamCheck> out;
+  auto targets = body.find("Targets");
+  if (targets == body.end() || !targets->value().is_array()) return out;
+  const auto& list = targets->value().get_array();
+  for (std::size_t i = 0; i < list.size() && i < 100; ++i) {
+    if (!list[i].is_object()) continue;
+    auto arn = list[i].get_object().find("Arn");
+    if (arn == list[i].get_object().end() || !arn->value().is_string()) continue;
+    auto kind = parse_target_arn(arn->value().get_string());
+    if (!kind.ok()) continue;
+    IamCheck check;
+    if (const auto* function = std::get_if<FunctionTarget>(&*kind)) {
+      check = {"lambda:InvokeFunction", "arn:aws:lambda:" + std::string(region) + ":" +
+                                            std::string(account) + ":function:" + function->name};
+    } else if (std::holds_alternative<RunCommandTarget>(*kind)) {
+      check = {"ssm:SendCommand",
+               "arn:aws:ssm:" + std::string(region) + "::document/AWS-RunShellScript"};
+    } else {
+      continue;
+    }
+    if (std::none_of(out.begin(), out.end(), [&](const IamCheck& c) {
+          return c.action == check.action && c.resource == check.resource;
+        }))
+      out.push_back(std::move(check));
+  }
+  return out;
 }
 
 ApiReply EventBusApi::call(std::string_view action, const json::object& body,

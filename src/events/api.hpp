@@ -46,6 +46,20 @@ struct CallContext {
 std::vector<std::string> iam_resources(std::string_view action, const boost::json::object& body,
                                        std::string_view region, std::string_view account);
 
+// What a PutTargets caller must also be allowed, beyond events:PutTargets on
+// the rule: a function target runs that function with no identity of its
+// own, so the caller needs lambda:InvokeFunction on it (the gateway would
+// have asked execute-api:Invoke); a Run Command target runs programs here,
+// so the caller needs ssm:SendCommand on the document. The function's ARN
+// is rebuilt from this bus's region and account and the name, whatever the
+// target's ARN says, so a policy on the real ARN cannot be sidestepped with
+// another account in it. Pure; at most the request's first 100 targets.
+struct IamCheck {
+  std::string action, resource;
+};
+std::vector<IamCheck> target_iam_checks(const boost::json::object& body, std::string_view region,
+                                        std::string_view account);
+
 class EventBusApi {
  public:
   // `new_event_id` makes PutEvents' ids (random UUIDs; tests may pin them);

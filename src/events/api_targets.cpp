@@ -175,7 +175,7 @@ ApiReply EventBusApi::put_targets(const json::object& body) const {
     if (!kind.ok()) {
       problem = kind.error().message;
     } else if (auto refused = put_targets_refusal(settings_.targets, *kind, t.input,
-                                                  t.transformer.has_value())) {
+                                                  t.input_path || t.transformer)) {
       problem = std::move(*refused);
     }
     if (!problem.empty()) {

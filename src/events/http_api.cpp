@@ -152,6 +152,14 @@ class EventsCall final : public http::Call {
         return responder.respond(auth_error(*denied), "denied " + iam_action);
       }
     }
+    if (action_ == "PutTargets") {
+      for (const auto& check : target_iam_checks(body, settings.region, settings.account_id)) {
+        if (auto denied = handler_.authorizer.allow(verified.value(), *principals_, check.action,
+                                                    check.resource, client, now)) {
+          return responder.respond(auth_error(*denied), "denied " + check.action);
+        }
+      }
+    }
     const EventBusApi* api = handler_.deps.api;
     responder.submit(
         [api, responder, action = action_, body = std::move(body), now] {

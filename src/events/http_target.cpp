@@ -9,7 +9,9 @@ std::string http_origin(std::string_view url) {
   if (url.starts_with("http://")) url.remove_prefix(7);
   std::string_view authority = url.substr(0, url.find_first_of("/?"));
   std::string out(authority);
-  if (authority.find(':') == std::string_view::npos) out += ":80";
+  const auto colon = authority.rfind(':'), bracket = authority.rfind(']');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
+    out += ":80";
   return out;
 }
 

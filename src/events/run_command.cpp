@@ -1,6 +1,8 @@
 #include "events/run_command.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
+#include <cstdlib>
 
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -87,16 +89,32 @@ Result<std::vector<std::vector<std::string>>> plan_run_command(std::string_view 
     std::string script;
     for (const auto& line : lines) script += line + "\n";
     plan.push_back({settings.shell, "-c", std::move(script)});
-    return plan;
+  } else {
+    for (const auto& line : lines) {
+      auto words = split_command_words(line);
+      if (!words.ok()) return words.error();
+      if (words->empty()) continue;  // a blank line, as a script would skip it
+      plan.push_back(std::move(*words));
+    }
+    if (plan.empty()) return needs("holds only blank commands");
   }
-  for (const auto& line : lines) {
-    auto words = split_command_words(line);
-    if (!words.ok()) return words.error();
-    if (words->empty()) continue;  // a blank line, as a script would skip it
-    plan.push_back(std::move(*words));
+  const auto& allowed = settings.programs;
+  const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+  for (const auto& argv : plan) {
+    if (!any && std::find(allowed.begin(), allowed.end(), argv.front()) == allowed.end()) {
+      return Error::invalid_argument("Run Command program " + argv.front().substr(0, 256) +
+                                     " is not one this event bus may run "
+                                     "(events.run_command_programs)");
+    }
   }
-  if (plan.empty()) return needs("holds only blank commands");
   return plan;
+}
+
+RunCommandDelivery::RunCommandDelivery(RunCommandSettings settings)
+    : settings_(std::move(settings)) {
+  const char* home = std::getenv("HOME");
+  environment_ = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                  std::string("HOME=") + (home != nullptr ? home : "/"), "LANG=C.UTF-8"};
 }
 
 std::optional<AttemptFailure> RunCommandDelivery::deliver(const Delivery& delivery) const {
@@ -115,6 +133,7 @@ std::optional<AttemptFailure> RunCommandDelivery::deliver(const Delivery& delive
                                std::chrono::duration_cast<std::chrono::milliseconds>(
                                    deadline - std::chrono::steady_clock::now()));
     options.max_output_bytes = settings_.max_output_bytes;
+    options.environment = environment_;
     auto ran = run_process(argv, options);
     if (!ran.ok()) {
       log::warn("events.run_command", {{"eventId", delivery.event_id},

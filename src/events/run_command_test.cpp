@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "events/store.hpp"
 
 namespace cloudlet::events {
@@ -36,8 +38,14 @@ TEST(CommandWords, BrokenQuotingIsRefused) {
   EXPECT_FALSE(split_command_words("echo a\x01").ok());
 }
 
-TEST(RunCommandPlan, EachCommandIsOneProgramWithoutAShell) {
+RunCommandSettings any_program() {
   RunCommandSettings settings;
+  settings.programs = {"*"};
+  return settings;
+}
+
+TEST(RunCommandPlan, EachCommandIsOneProgramWithoutAShell) {
+  RunCommandSettings settings = any_program();
   auto plan = plan_run_command(R"({"commands": ["echo one", "", "/bin/true"]})", settings);
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   ASSERT_EQ(plan->size(), 2u);
@@ -45,8 +53,25 @@ TEST(RunCommandPlan, EachCommandIsOneProgramWithoutAShell) {
   EXPECT_EQ((*plan)[1], (Words{"/bin/true"}));
 }
 
-TEST(RunCommandPlan, WithAShellTheCommandsAreOneScript) {
+TEST(RunCommandPlan, OnlyListedProgramsExactlyAsListed) {
   RunCommandSettings settings;
+  EXPECT_FALSE(plan_run_command(R"({"commands": ["/bin/true"]})", settings).ok());  // none listed
+  settings.programs = {"/bin/true", "/usr/bin/touch"};
+  EXPECT_TRUE(
+      plan_run_command(R"({"commands": ["/bin/true", "/usr/bin/touch f"]})", settings).ok());
+  for (const char* refused : {"true", "/bin/../bin/true", "/bin/echo x", "/bin/true/"}) {
+    auto plan = plan_run_command(std::string(R"({"commands": [")") + refused + R"("]})", settings);
+    ASSERT_FALSE(plan.ok()) << refused;
+    EXPECT_NE(plan.error().message.find("events.run_command_programs"), std::string::npos);
+  }
+  settings.shell = "/bin/sh";  // the shell is the program then
+  EXPECT_FALSE(plan_run_command(R"({"commands": ["/bin/true"]})", settings).ok());
+  settings.programs.push_back("/bin/sh");
+  EXPECT_TRUE(plan_run_command(R"({"commands": ["/bin/true"]})", settings).ok());
+}
+
+TEST(RunCommandPlan, WithAShellTheCommandsAreOneScript) {
+  RunCommandSettings settings = any_program();
   settings.shell = "/bin/sh";
   auto plan = plan_run_command(R"({"commands": ["cd /tmp", "echo a | wc -c"]})", settings);
   ASSERT_TRUE(plan.ok());
@@ -55,7 +80,7 @@ TEST(RunCommandPlan, WithAShellTheCommandsAreOneScript) {
 }
 
 TEST(RunCommandPlan, TheInputMustHoldCommands) {
-  RunCommandSettings settings;
+  RunCommandSettings settings = any_program();
   for (const char* input : {"", "[]", "{}", R"({"commands": "echo"})", R"({"commands": []})",
                             R"({"commands": [1]})", R"({"commands": ["  "]})"}) {
     EXPECT_FALSE(plan_run_command(input, settings).ok()) << input;
@@ -83,7 +108,7 @@ TEST(RunCommandDelivery, DisabledIsRefusedWithoutRunningAnything) {
 }
 
 TEST(RunCommandDelivery, RunsEveryCommandAndStopsAtTheFirstFailure) {
-  RunCommandSettings settings;
+  RunCommandSettings settings = any_program();
   settings.enabled = true;
   RunCommandDelivery run(settings);
   EXPECT_FALSE(run.deliver(delivery_of(R"({"commands": ["/bin/true", "echo ok"]})")).has_value());
@@ -98,7 +123,7 @@ TEST(RunCommandDelivery, RunsEveryCommandAndStopsAtTheFirstFailure) {
 }
 
 TEST(RunCommandDelivery, TheTimeLimitCoversTheWholeDelivery) {
-  RunCommandSettings settings;
+  RunCommandSettings settings = any_program();
   settings.enabled = true;
   settings.timeout = 300ms;
   RunCommandDelivery run(settings);
@@ -108,12 +133,24 @@ TEST(RunCommandDelivery, TheTimeLimitCoversTheWholeDelivery) {
 }
 
 TEST(RunCommandDelivery, AConfiguredShellRunsTheScript) {
-  RunCommandSettings settings;
+  RunCommandSettings settings = any_program();
   settings.enabled = true;
   settings.shell = "/bin/sh";
   RunCommandDelivery run(settings);
   EXPECT_FALSE(run.deliver(delivery_of(R"({"commands": ["x=1", "test \"$x\" = 1"]})")).has_value());
   EXPECT_TRUE(run.deliver(delivery_of(R"({"commands": ["exit 4"]})")).has_value());
+}
+
+TEST(RunCommandDelivery, TheProgramGetsAFixedEnvironmentNotOurs) {
+  ::setenv("CLOUDLET_RUN_COMMAND_TEST_SECRET", "s3cr3t", 1);
+  RunCommandSettings settings = any_program();
+  settings.enabled = true;
+  settings.shell = "/bin/sh";
+  RunCommandDelivery run(settings);
+  auto failure = run.deliver(delivery_of(
+      R"({"commands": ["test -z \"$CLOUDLET_RUN_COMMAND_TEST_SECRET\"", "test -n \"$PATH\""]})"));
+  ::unsetenv("CLOUDLET_RUN_COMMAND_TEST_SECRET");
+  EXPECT_FALSE(failure.has_value()) << failure->message;
 }
 
 }  // namespace

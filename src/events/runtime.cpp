@@ -16,6 +16,12 @@ EventBusRuntime::EventBusRuntime(RuntimeSettings settings, EventStore& store)
     : settings_(std::move(settings)),
       store_(store),
       targets_(settings_.targets, settings_.target_timeout, settings_.functions) {
+  // A lease must outlast the longest attempt, or another worker takes the
+  // delivery while it runs and a command runs twice: a Run Command
+  // delivery runs up to its time limit plus two kill graces.
+  const auto longest = std::max(settings_.target_timeout,
+                                settings_.targets.run_command.timeout + std::chrono::seconds(10));
+  settings_.lease = std::max(settings_.lease, longest + std::chrono::seconds(30));
   if (settings_.owner.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.hpp"
 #include "events/store.hpp"
 
 namespace cloudlet::events {
@@ -11,6 +12,16 @@ namespace {
 bool listed(const std::vector<std::string>& allowed, const std::string& address) {
   return std::any_of(allowed.begin(), allowed.end(),
                      [&](const std::string& a) { return a == "*" || a == address; });
+}
+
+constexpr std::size_t kMaxMessageBytes = 1024;
+
+std::string printable_message(std::string_view text) {
+  std::string clean = utf8::sanitize(text.substr(0, kMaxMessageBytes));
+  for (char& c : clean) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return clean;
 }
 
 }  // namespace
@@ -39,16 +50,16 @@ std::optional<std::string> policy_refusal(const TargetPolicy& policy, const Targ
 
 std::optional<std::string> put_targets_refusal(const TargetPolicy& policy, const TargetKind& kind,
                                                const std::optional<std::string>& input,
-                                               bool has_input_transformer) {
+                                               bool has_input_from_event) {
   if (auto refused = policy_refusal(policy, kind)) return refused;
   if (!std::holds_alternative<RunCommandTarget>(kind)) return std::nullopt;
-  // Without either, a Run Command target receives nothing (spec §5.1).
-  if (!input && !has_input_transformer)
-    return R"(A Run Command target needs Input {"commands": ["...", ...]}.)";
-  if (input) {
-    auto plan = plan_run_command(*input, policy.run_command);
-    if (!plan.ok()) return plan.error().message + ".";
-  }
+  if (has_input_from_event)
+    return "A Run Command target takes its commands from Input only, not InputPath or "
+           "InputTransformer: event content must not reach a command line.";
+  // Without Input a Run Command target receives nothing (spec §5.1).
+  if (!input) return R"(A Run Command target needs Input {"commands": ["...", ...]}.)";
+  auto plan = plan_run_command(*input, policy.run_command);
+  if (!plan.ok()) return plan.error().message + ".";
   return std::nullopt;
 }
 
@@ -83,7 +94,12 @@ std::optional<AttemptFailure> TargetDeliverers::deliver(const Delivery& delivery
       return self.http_.deliver(t.url, d);
     }
   };
-  return std::visit(Deliver{*this, delivery, now}, *kind);
+  auto failure = std::visit(Deliver{*this, delivery, now}, *kind);
+  // The message is stored (a UTF-8 text column) and logged, and a target
+  // chose part of it (an HTTP body, a gRPC status): valid UTF-8, no
+  // control characters, bounded.
+  if (failure) failure->message = printable_message(failure->message);
+  return failure;
 }
 
 }  // namespace cloudlet::events

@@ -36,11 +36,11 @@ struct TargetPolicy {
 std::optional<std::string> policy_refusal(const TargetPolicy& policy, const TargetKind& kind);
 
 // The same, plus what PutTargets can check of the target's input: a Run
-// Command target needs Input (or an InputTransformer) holding its commands.
-// Pure.
+// Command target needs a constant Input holding commands that plan
+// (run_command.hpp), and takes no InputPath or InputTransformer. Pure.
 std::optional<std::string> put_targets_refusal(const TargetPolicy& policy, const TargetKind& kind,
                                                const std::optional<std::string>& input,
-                                               bool has_input_transformer);
+                                               bool has_input_from_event);
 
 // Thread-safe: the runtime's delivery workers share one.
 class TargetDeliverers {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
+#include "core/utf8.hpp"
+#include "events/api.hpp"
 #include "events/store.hpp"
 
 namespace cloudlet::events {
@@ -58,12 +62,18 @@ TEST(TargetPolicy, RunCommandIsOffUntilEnabledAndNeedsItsCommands) {
   ASSERT_TRUE(off);
   EXPECT_NE(off->find("events.run_command_enabled"), std::string::npos);
   p.run_command.enabled = true;
+  EXPECT_TRUE(put_targets_refusal(p, ssm, commands, false));  // echo is not listed
+  p.run_command.programs = {"echo"};
   EXPECT_FALSE(put_targets_refusal(p, ssm, commands, false));
   EXPECT_TRUE(put_targets_refusal(p, ssm, std::nullopt, false));  // nothing to run
-  EXPECT_FALSE(put_targets_refusal(p, ssm, std::nullopt, true));  // the transformer's, later
-  EXPECT_TRUE(put_targets_refusal(p, ssm, R"({"commands": ["a | b"]})", false));
+  // Event content never reaches a command line.
+  auto from_event = put_targets_refusal(p, ssm, std::nullopt, true);
+  ASSERT_TRUE(from_event);
+  EXPECT_NE(from_event->find("Input only"), std::string::npos);
+  EXPECT_TRUE(put_targets_refusal(p, ssm, R"({"commands": ["echo a | b"]})", false));
   p.run_command.shell = "/bin/sh";
-  EXPECT_FALSE(put_targets_refusal(p, ssm, R"({"commands": ["a | b"]})", false));
+  p.run_command.programs = {"/bin/sh"};
+  EXPECT_FALSE(put_targets_refusal(p, ssm, R"({"commands": ["echo a | b"]})", false));
 }
 
 Delivery delivery_to(std::string arn, std::string payload) {
@@ -111,10 +121,47 @@ TEST(TargetDeliverers, AFunctionTargetGetsTheInputAsAPostBody) {
   EXPECT_TRUE(busy->retryable);
 }
 
+TEST(TargetDeliverers, AFailureMessageIsPrintableBoundedUtf8) {
+  auto functions = std::make_shared<FunctionMap>();
+  (*functions)["f"] = [](const functions::ProxyEvent&) {
+    return functions::ProxyResponse{
+        500, {}, std::string("bad\xC3") + '\0' + "\r\n" + std::string(5000, 'x')};
+  };
+  TargetPolicy p;
+  p.functions = {"f"};
+  TargetDeliverers deliverers(p, 1s, functions);
+  auto failure =
+      deliverers.deliver(delivery_to("arn:aws:lambda:us-east-1:0:function:f", "{}"), Clock::now());
+  ASSERT_TRUE(failure);
+  EXPECT_TRUE(utf8::valid(failure->message));
+  EXPECT_LE(failure->message.size(), 1024u + 3);
+  for (char c : failure->message) EXPECT_GE(static_cast<unsigned char>(c), 0x20u);
+}
+
+TEST(TargetIamChecks, FunctionAndRunCommandTargetsNeedTheirOwnPermission) {
+  auto body = boost::json::parse(R"({"Rule": "r", "Targets": [
+      {"Id": "a", "Arn": "arn:aws:lambda:eu-west-1:999999999999:function:contacts_delete_by_contact_id:prod"},
+      {"Id": "b", "Arn": "arn:aws:lambda:us-east-1:000000000000:function:contacts_delete_by_contact_id"},
+      {"Id": "c", "Arn": "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"},
+      {"Id": "d", "Arn": "arn:cloudlet:usermgmt:us-east-1:0:server/127.0.0.1:50051"},
+      {"Id": "e", "Arn": 7}, "junk"]})")
+                  .as_object();
+  auto checks = target_iam_checks(body, "us-east-1", "000000000000");
+  ASSERT_EQ(checks.size(), 2u);  // a and b are one function, whatever their ARNs say
+  EXPECT_EQ(checks[0].action, "lambda:InvokeFunction");
+  EXPECT_EQ(checks[0].resource,
+            "arn:aws:lambda:us-east-1:000000000000:function:contacts_delete_by_contact_id");
+  EXPECT_EQ(checks[1].action, "ssm:SendCommand");
+  EXPECT_EQ(checks[1].resource, "arn:aws:ssm:us-east-1::document/AWS-RunShellScript");
+  EXPECT_TRUE(target_iam_checks(boost::json::object{}, "us-east-1", "0").empty());
+}
+
 TEST(HttpOrigin, HostAndPortOfTheUrl) {
   EXPECT_EQ(http_origin("http://127.0.0.1:9000/a?b"), "127.0.0.1:9000");
   EXPECT_EQ(http_origin("http://example.com/a"), "example.com:80");
   EXPECT_EQ(http_origin("http://example.com?x"), "example.com:80");
+  EXPECT_EQ(http_origin("http://[::1]:8080/x"), "[::1]:8080");
+  EXPECT_EQ(http_origin("http://[::1]/x"), "[::1]:80");
 }
 
 }  // namespace

@@ -43,12 +43,17 @@ Result<ClientResponse> send(ClientRequest request, const ClientLimits& limits) {
   if (authority.empty()) return Error::invalid_argument("the URL names no host");
   std::string target(rest.substr(authority.size()));
   if (target.empty() || target.front() == '?') target.insert(0, "/");
-  std::string host(authority);
+  // host[:port], the host an IPv6 literal in brackets or not.
+  std::string_view host = authority;
   std::string port = "80";
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = std::string(authority.substr(0, colon));
+  const auto bracket = authority.rfind(']');
+  if (auto colon = authority.rfind(':');
+      colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
     port = std::string(authority.substr(colon + 1));
   }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const auto verb = bhttp::string_to_verb(request.method);
   if (verb == bhttp::verb::unknown) return Error::invalid_argument("unsupported method");
 

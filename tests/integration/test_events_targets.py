@@ -63,6 +63,7 @@ class TargetsTest(unittest.TestCase):
                  f"127.0.0.1:{cls.port}", "--events-default-rules", "false",
                  "--events-retry-initial-backoff-ms", "100",
                  "--events-run-command-enabled", "true",
+                 "--events-run-command-programs", "/usr/bin/touch,/bin/echo,/bin/false,/bin/true",
                  "--events-http-targets", f"127.0.0.1:{cls.web.port}"],
                 stdout=subprocess.PIPE, stderr=log, text=True, env=ENV)
         support.wait_for_line(cls.events, "Press Ctrl-C to stop", timeout=120)
@@ -107,15 +108,25 @@ class TargetsTest(unittest.TestCase):
              "RunCommandParameters": {"RunCommandTargets": [
                  {"Key": "InstanceIds", "Values": ["i-0123456789abcdef0"]}]},
              "Input": json.dumps({"commands": [f"/usr/bin/touch '{marker}'",
-                                               "echo run-command-said-this"]})},
+                                               "/bin/echo run-command-said-this"]})},
             # Without a configured shell, shell syntax is refused, not run.
-            {"Id": "piped", "Arn": ssm, "Input": '{"commands": ["echo a | wc -c"]}'},
+            {"Id": "piped", "Arn": ssm, "Input": '{"commands": ["/bin/echo a | wc -c"]}'},
             {"Id": "nothing", "Arn": ssm},
+            # Only the listed programs, named exactly.
+            {"Id": "unlisted", "Arn": ssm, "Input": '{"commands": ["/bin/sh -c id"]}'},
+            {"Id": "bare", "Arn": ssm, "Input": '{"commands": ["echo hi"]}'},
+            # Event content never reaches a command line.
+            {"Id": "templated", "Arn": ssm, "InputTransformer": {
+                "InputPathsMap": {"x": "$.detail.x"},
+                "InputTemplate": '{"commands": ["/bin/echo <x>"]}'}},
             {"Id": "fails", "Arn": ssm, "Input": '{"commands": ["/bin/false", "/bin/true"]}'},
         ])
         failed = {f["TargetId"]: f["ErrorMessage"] for f in out["FailedEntries"]}
-        self.assertEqual(sorted(failed), ["nothing", "piped"])
+        self.assertEqual(sorted(failed), ["bare", "nothing", "piped", "templated", "unlisted"])
         self.assertIn("events.run_command_shell", failed["piped"])
+        self.assertIn("events.run_command_programs", failed["unlisted"])
+        self.assertIn("events.run_command_programs", failed["bare"])
+        self.assertIn("Input only", failed["templated"])
         listed = self.aws("list-targets-by-rule", "--rule", "rc")["Targets"]
         run = next(t for t in listed if t["Id"] == "run")
         self.assertEqual(run["RunCommandParameters"]["RunCommandTargets"][0]["Key"], "InstanceIds")
