@@ -89,6 +89,7 @@ class WiredEvents final : public Service {
     rt.delivery_workers = settings.events_delivery_workers;
     rt.backoff.initial = settings.events_retry_initial_backoff;
     rt.targets = api.targets;
+    rt.dead_letter_retention = std::chrono::hours(24 * settings.events_dead_letter_retention_days);
     rt.functions = std::move(functions);
     runtime_ = std::make_unique<events::EventBusRuntime>(rt, store_);
     api_ = std::make_unique<events::EventBusApi>(

@@ -45,6 +45,8 @@ const std::vector<ConfigKey>& config_keys() {
        "default: none, each command is run directly"},
       {"events.run_command_timeout_seconds", "--events-run-command-timeout-seconds",
        "time limit of one Run Command delivery; its programs are killed past it"},
+      {"events.dead_letter_retention_days", "--events-dead-letter-retention-days",
+       "delete dead letters older than this many days (0 = keep them)"},
       {"events.default_rules", "--events-default-rules",
        "create the seed's trigger_usermgmt rules at start when missing (true/false)"},
       {"usermgmt.host", "--usermgmt-host", "host the four UserManagement servers listen on"},
@@ -289,6 +291,10 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
       {"events.run_command_timeout_seconds",
        [&](std::string_view v) {
          return parse_duration(v, 1, 86400, s.events_run_command_timeout);
+       }},
+      {"events.dead_letter_retention_days",
+       [&](std::string_view v) {
+         return parse_int<int>(v, 0, 3650, s.events_dead_letter_retention_days);
        }},
       {"events.default_rules",
        [&](std::string_view v) { return parse_bool(v, s.events_default_rules); }},

@@ -48,6 +48,7 @@ struct Settings {
   std::string events_run_command_programs;  // comma-separated absolute paths; "*": any
   std::string events_run_command_shell;     // empty: each command exec'd directly
   std::chrono::seconds events_run_command_timeout{60};
+  int events_dead_letter_retention_days = 14;  // 0: keep for ever
   std::string usermgmt_host = "127.0.0.1";
   std::uint16_t usermgmt_base_port = 50051;  // none, memory, json, postgres follow in order
   std::string credentials_file;              // empty: <data_dir>/credentials.json

@@ -38,6 +38,18 @@ TEST(RequestReader, ConstraintViolationsBecomeOneValidationException) {
             "null");
 }
 
+TEST(RequestReader, ALongRefusedValueIsEchoedOnlyInPart) {
+  json::object body;
+  body["Description"] = std::string(100000, 'x');
+  RequestReader in(body);
+  (void)in.string("Description", "description", {0, 512, {}, nullptr});
+  auto failure = in.failure();
+  ASSERT_TRUE(failure);
+  const std::string message = message_of(*failure);
+  EXPECT_LT(message.size(), 1200u);
+  EXPECT_NE(message.find(std::string(1000, 'x') + "...' at 'description'"), std::string::npos);
+}
+
 TEST(RequestReader, AWrongJsonTypeIsASerializationExceptionFirst) {
   json::object body = json::parse(R"({"Name": 5, "Rule": null, "Limit": 500})").as_object();
   RequestReader in(body);

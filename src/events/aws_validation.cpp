@@ -1,13 +1,28 @@
 #include "events/aws_validation.hpp"
 
+#include "core/utf8.hpp"
+
 namespace cloudlet::events {
+
+namespace {
+
+// How much of a refused value the message repeats: enough to recognise it,
+// without a 1 MiB request coming back (and being logged) as a 1 MiB error.
+constexpr std::size_t kMaxEchoedChars = 1000;
+
+}  // namespace
 
 std::string constraint_violation(std::optional<std::string_view> value, std::string_view path,
                                  std::string_view constraint) {
   std::string out = "Value ";
   if (value) {
     out += '\'';
-    out += *value;
+    if (value->size() > kMaxEchoedChars) {
+      out += utf8::sanitize(value->substr(0, kMaxEchoedChars));
+      out += "...";
+    } else {
+      out += *value;
+    }
     out += '\'';
   } else {
     out += "null";

@@ -18,7 +18,8 @@
 namespace cloudlet::events {
 
 // `value` is the echoed value as AWS renders it (a string as itself; a
-// missing member as std::nullopt, which AWS writes `Value null`).
+// missing member as std::nullopt, which AWS writes `Value null`); past 1000
+// bytes only its start is repeated, followed by "...".
 std::string constraint_violation(std::optional<std::string_view> value, std::string_view path,
                                  std::string_view constraint);
 

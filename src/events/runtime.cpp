@@ -37,7 +37,7 @@ void EventBusRuntime::start() {
   threads_.emplace_back([this] { route_loop(); });
   for (std::size_t i = 0; i < settings_.delivery_workers; ++i)
     threads_.emplace_back([this] { deliver_loop(); });
-  if (settings_.schedules) threads_.emplace_back([this] { schedule_loop(); });
+  threads_.emplace_back([this] { schedule_loop(); });
 }
 
 void EventBusRuntime::stop() {
@@ -167,8 +167,27 @@ void EventBusRuntime::deliver(const Delivery& d) {
 
 void EventBusRuntime::schedule_loop() {
   while (running_) {
-    fire_due_schedules(*table());
+    if (settings_.schedules) fire_due_schedules(*table());
+    expire_dead_letters();
     wait(schedule_cv_, unused_, settings_.schedule_tick);
+  }
+}
+
+void EventBusRuntime::expire_dead_letters() {
+  if (settings_.dead_letter_retention.count() == 0) return;
+  const auto steady = std::chrono::steady_clock::now();
+  if (steady < next_retention_check_) return;
+  next_retention_check_ = steady + settings_.retention_check;
+  // In slices, so that a large backlog never holds one long transaction.
+  const auto before = now() - settings_.dead_letter_retention;
+  for (int slice = 0; slice < 100 && running_; ++slice) {
+    auto deleted = store_.expire_dead_letters(before, 1000);
+    if (!deleted.ok()) {
+      log::warn("events.retention_failed", {{"error", deleted.error().message}});
+      return;
+    }
+    if (*deleted > 0) log::info("events.dead_letters_expired", {{"deleted", *deleted}});
+    if (*deleted < 1000) return;
   }
 }
 

@@ -6,7 +6,7 @@
 //
 // Threads: one router, `delivery_workers` deliverers (each holds one
 // delivery at a time, so a slow target ties up one worker, not the others'
-// rules), one scheduler.
+// rules), one scheduler (which also deletes expired dead letters).
 //
 // Schedules: each tick, per enabled scheduled rule, the latest instant at or
 // before now that has not fired yet is claimed in the store (only one
@@ -48,6 +48,10 @@ struct RuntimeSettings {
   std::shared_ptr<const FunctionMap> functions;  // what function targets call
   BackoffSettings backoff;
   std::chrono::milliseconds schedule_tick{1000};
+  // Dead letters older than this are deleted (events.dead_letter_retention_days;
+  // zero keeps them for ever), checked every `retention_check`.
+  std::chrono::hours dead_letter_retention{24 * 14};
+  std::chrono::milliseconds retention_check{std::chrono::hours(1)};
   bool schedules = true;
   std::function<Clock::time_point()> clock;  // unset: system clock (tests inject)
 };
@@ -79,6 +83,7 @@ class EventBusRuntime {
   std::shared_ptr<const RoutingTable> table();
   void deliver(const Delivery& delivery);
   void fire_due_schedules(const RoutingTable& table);
+  void expire_dead_letters();
   Clock::time_point now() const { return settings_.clock ? settings_.clock() : Clock::now(); }
   // Sleeps up to `d` unless woken or stopping.
   void wait(std::condition_variable& cv, std::atomic<bool>& flag, std::chrono::milliseconds d);
@@ -91,7 +96,8 @@ class EventBusRuntime {
   std::atomic<bool> route_wanted_{false}, deliver_wanted_{false}, unused_{false};
   std::atomic<bool> running_{false};
   std::atomic<std::shared_ptr<const RoutingTable>> table_;
-  std::map<std::string, Clock::time_point> last_fired_;  // scheduler thread only
+  std::map<std::string, Clock::time_point> last_fired_;           // scheduler thread only
+  std::chrono::steady_clock::time_point next_retention_check_{};  // scheduler thread only
   std::vector<std::thread> threads_;
   std::atomic<std::uint64_t> routed_{0}, delivered_{0}, retried_{0}, dead_{0}, fired_{0};
 };

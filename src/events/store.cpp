@@ -804,6 +804,17 @@ Status EventStore::dead_letter_delivery(std::int64_t id, std::string_view owner,
       id, owner);
 }
 
+Result<std::int64_t> EventStore::expire_dead_letters(Clock::time_point before, int limit) {
+  static const Statement expire =
+      statement("expire_dead_letters",
+                "DELETE FROM event_dead_letters WHERE id IN (SELECT id FROM event_dead_letters"
+                " WHERE dead_at < " +
+                    ts_param(1) + " ORDER BY dead_at LIMIT $2)");
+  auto rows = pool_.execute(expire, {micros_text(before), std::to_string(limit)});
+  if (!rows.ok()) return rows.error();
+  return static_cast<std::int64_t>(rows->affected());
+}
+
 Result<std::vector<DeadLetter>> EventStore::list_dead_letters(std::optional<std::string_view> bus,
                                                               std::int64_t after_id, int limit) {
   pg::Param bus_param;

@@ -192,6 +192,9 @@ class EventStore {
   // Id order, ids > after_id, of one bus or (nullopt) all.
   Result<std::vector<DeadLetter>> list_dead_letters(std::optional<std::string_view> bus,
                                                     std::int64_t after_id, int limit);
+  // Deletes up to `limit` dead letters stored before `before` (retention:
+  // events.dead_letter_retention_days); the number deleted.
+  Result<std::int64_t> expire_dead_letters(Clock::time_point before, int limit);
   // When the earliest delivery becomes due (a leased one: when its lease
   // expires), to sleep until then; nullopt when there is none.
   Result<std::optional<Clock::time_point>> next_due();

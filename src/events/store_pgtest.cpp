@@ -848,6 +848,21 @@ TEST_F(StoreTest, DeadLetteringMovesTheRowWithItsAttributes) {
   ASSERT_TRUE(orders.ok());
   ASSERT_EQ(orders->size(), 1u);
   EXPECT_EQ(orders->front().event_id, "e3");
+
+  // Retention: oldest first (e3 died at the real now, before kT0), at most
+  // `limit` per call, never one stored at or after `before`.
+  const auto before = kT0 + std::chrono::milliseconds(3500);
+  auto first = store_.expire_dead_letters(before, 1);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(count("SELECT count(*) FROM event_dead_letters WHERE event_id = 'e3'"), 0);
+  auto rest = store_.expire_dead_letters(before, 10);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, 1);
+  auto left = store_.list_dead_letters(std::nullopt, 0, 10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().event_id, "e2");
 }
 
 // --- schedules ---------------------------------------------------------------

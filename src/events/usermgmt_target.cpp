@@ -27,11 +27,14 @@ UserManagementDelivery::UserManagementDelivery(std::chrono::milliseconds timeout
     : timeout_(timeout) {}
 UserManagementDelivery::~UserManagementDelivery() = default;
 
-usermgmt::Client& UserManagementDelivery::client(const std::string& address) {
+std::shared_ptr<usermgmt::Client> UserManagementDelivery::client(const std::string& address) {
+  constexpr std::size_t kMaxClients = 64;
   std::lock_guard lock(mutex_);
-  auto& slot = clients_[address];
-  if (!slot) slot = std::make_unique<usermgmt::Client>(address, timeout_);
-  return *slot;
+  if (auto it = clients_.find(address); it != clients_.end()) return it->second;
+  if (clients_.size() >= kMaxClients) clients_.erase(clients_.begin());
+  auto made = std::make_shared<usermgmt::Client>(address, timeout_);
+  clients_.emplace(address, made);
+  return made;
 }
 
 namespace {
@@ -62,7 +65,8 @@ AttemptFailure grpc_failure(const Error& error) {
 
 std::optional<AttemptFailure> UserManagementDelivery::deliver(const UserManagementTarget& target,
                                                               std::string_view payload) {
-  usermgmt::Client& c = client(target.host + ":" + std::to_string(target.port));
+  const auto held = client(target.host + ":" + std::to_string(target.port));
+  usermgmt::Client& c = *held;
   if (auto user = requested_user(payload)) {
     ::usermgmt::NewUser request;
     request.set_name(user->name);

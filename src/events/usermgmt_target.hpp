@@ -4,7 +4,10 @@
 // one user; otherwise it does what the seed's client did: Alice (43) and Bob
 // (30).
 //
-// Thread-safe: one channel per server address, kept for reuse.
+// Thread-safe: one channel per server address, kept for reuse; at most 64
+// are kept (with events.usermgmt_targets "*", targets may name any number
+// of servers), and one is dropped to make room, its calls in flight
+// finishing on it.
 #pragma once
 
 #include <chrono>
@@ -43,11 +46,11 @@ class UserManagementDelivery {
                                         std::string_view payload);
 
  private:
-  usermgmt::Client& client(const std::string& address);
+  std::shared_ptr<usermgmt::Client> client(const std::string& address);
 
   std::chrono::milliseconds timeout_;
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<usermgmt::Client>> clients_;
+  std::map<std::string, std::shared_ptr<usermgmt::Client>> clients_;
 };
 
 }  // namespace cloudlet::events
