@@ -87,6 +87,7 @@ class WiredEvents final : public Service {
     rt.region = settings.region;
     rt.account_id = settings.account_id;
     rt.delivery_workers = settings.events_delivery_workers;
+    rt.max_deliveries_per_target = settings.events_max_deliveries_per_target;
     rt.backoff.initial = settings.events_retry_initial_backoff;
     rt.targets = api.targets;
     rt.dead_letter_retention = std::chrono::hours(24 * settings.events_dead_letter_retention_days);

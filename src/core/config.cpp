@@ -28,6 +28,8 @@ const std::vector<ConfigKey>& config_keys() {
        "longest EventPattern accepted (AWS's quota: 2048, at most 4096)"},
       {"events.delivery_workers", "--events-delivery-workers",
        "threads delivering events to targets (one delivery each at a time)"},
+      {"events.max_deliveries_per_target", "--events-max-deliveries-per-target",
+       "deliveries one target may have in flight at once (0 = half the delivery workers)"},
       {"events.retry_initial_backoff_ms", "--events-retry-initial-backoff-ms",
        "first retry delay of a failed delivery; doubles per retry up to 5 minutes"},
       {"events.usermgmt_targets", "--events-usermgmt-targets",
@@ -259,6 +261,10 @@ Result<Settings> resolve_settings(const ConfigLayers& layers) {
       {"events.delivery_workers",
        [&](std::string_view v) {
          return parse_int<std::size_t>(v, 1, 256, s.events_delivery_workers);
+       }},
+      {"events.max_deliveries_per_target",
+       [&](std::string_view v) {
+         return parse_int<std::size_t>(v, 0, 256, s.events_max_deliveries_per_target);
        }},
       {"events.retry_initial_backoff_ms",
        [&](std::string_view v) {

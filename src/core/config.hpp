@@ -36,6 +36,7 @@ struct Settings {
   std::size_t events_max_put_events_bytes = 1048576;
   std::size_t events_max_event_pattern_chars = 2048;
   std::size_t events_delivery_workers = 8;
+  std::size_t events_max_deliveries_per_target = 0;  // 0: half the workers
   std::chrono::milliseconds events_retry_initial_backoff{1000};
   bool events_default_rules = true;  // the seed's rules, created by `up` when missing
   // host:port list the gRPC targets may name; empty: the four local

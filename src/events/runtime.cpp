@@ -112,8 +112,19 @@ void EventBusRuntime::route_loop() {
 }
 
 void EventBusRuntime::deliver_loop() {
+  const std::size_t per_target = settings_.max_deliveries_per_target != 0
+                                     ? settings_.max_deliveries_per_target
+                                     : std::max<std::size_t>(1, settings_.delivery_workers / 2);
   while (running_) {
-    auto leased = store_.lease_due(settings_.owner, 1, settings_.lease, now());
+    Result<std::vector<Delivery>> leased = std::vector<Delivery>{};
+    {
+      std::lock_guard lock(lease_mutex_);
+      std::vector<std::string> saturated;
+      for (const auto& [arn, count] : in_flight_)
+        if (count >= per_target) saturated.push_back(arn);
+      leased = store_.lease_due(settings_.owner, 1, settings_.lease, now(), saturated);
+      if (leased.ok() && !leased->empty()) ++in_flight_[leased->front().target_arn];
+    }
     if (!leased.ok()) {
       log::warn("events.lease_failed", {{"error", leased.error().message}});
       wait(deliver_cv_, deliver_wanted_, settings_.poll);
@@ -124,6 +135,16 @@ void EventBusRuntime::deliver_loop() {
       continue;
     }
     deliver(leased->front());
+    bool had_no_room = false;
+    {
+      std::lock_guard lock(lease_mutex_);
+      auto it = in_flight_.find(leased->front().target_arn);
+      if (it != in_flight_.end()) {
+        had_no_room = it->second >= per_target;
+        if (--it->second == 0) in_flight_.erase(it);
+      }
+    }
+    if (had_no_room) deliver_cv_.notify_all();  // its waiting deliveries may go now
   }
 }
 

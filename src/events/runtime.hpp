@@ -5,8 +5,9 @@
 // (spec §5; store.hpp says how).
 //
 // Threads: one router, `delivery_workers` deliverers (each holds one
-// delivery at a time, so a slow target ties up one worker, not the others'
-// rules), one scheduler (which also deletes expired dead letters).
+// delivery at a time, and one target ARN holds at most
+// `max_deliveries_per_target` of them, so a slow target ties up some
+// workers, never all of them), one scheduler (which also deletes expired dead letters).
 //
 // Schedules: each tick, per enabled scheduled rule, the latest instant at or
 // before now that has not fired yet is claimed in the store (only one
@@ -42,6 +43,10 @@ struct RuntimeSettings {
   std::chrono::milliseconds poll{200};  // idle wait between store scans
   std::size_t route_batch = 500;        // events per routing transaction
   std::size_t delivery_workers = 8;
+  // Deliveries one target ARN may have in flight in this process at once,
+  // so that a slow target cannot take every worker
+  // (events.max_deliveries_per_target); 0: half the workers, at least 1.
+  std::size_t max_deliveries_per_target = 0;
   std::chrono::milliseconds lease{60000};           // a delivery held by a worker
   std::chrono::milliseconds target_timeout{10000};  // one attempt (Run Command: its own)
   TargetPolicy targets;
@@ -96,7 +101,11 @@ class EventBusRuntime {
   std::atomic<bool> route_wanted_{false}, deliver_wanted_{false}, unused_{false};
   std::atomic<bool> running_{false};
   std::atomic<std::shared_ptr<const RoutingTable>> table_;
-  std::map<std::string, Clock::time_point> last_fired_;           // scheduler thread only
+  std::map<std::string, Clock::time_point> last_fired_;  // scheduler thread only
+  // Deliveries in flight per target ARN; leasing happens under the same
+  // mutex, so workers leasing at once cannot all pick one slow target.
+  std::mutex lease_mutex_;
+  std::map<std::string, std::size_t, std::less<>> in_flight_;
   std::chrono::steady_clock::time_point next_retention_check_{};  // scheduler thread only
   std::vector<std::thread> threads_;
   std::atomic<std::uint64_t> routed_{0}, delivered_{0}, retried_{0}, dead_{0}, fired_{0};

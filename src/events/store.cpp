@@ -306,6 +306,7 @@ const Statement& lease_stmt() {
       "UPDATE event_deliveries SET lease_owner = $1, lease_until = " + ts_param(3) +
           ", next_attempt_at = " + ts_param(3) +
           " WHERE id IN (SELECT id FROM event_deliveries WHERE next_attempt_at <= " + ts_param(2) +
+          " AND target_arn <> ALL($5::text[])"
           " ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
           " RETURNING " +
           kDeliveryColumns);
@@ -746,9 +747,13 @@ Result<std::size_t> EventStore::route_pending(std::size_t limit, const RouteFn& 
 
 Result<std::vector<Delivery>> EventStore::lease_due(std::string_view owner, std::size_t limit,
                                                     std::chrono::milliseconds lease,
-                                                    Clock::time_point now) {
-  auto rows = pool_.execute(lease_stmt(), {std::string(owner), micros_text(now),
-                                           micros_text(now + lease), std::to_string(limit)});
+                                                    Clock::time_point now,
+                                                    const std::vector<std::string>& skip_targets) {
+  ArrayLiteral skip;
+  for (const auto& arn : skip_targets) skip.add(std::string_view(arn));
+  auto rows =
+      pool_.execute(lease_stmt(), {std::string(owner), micros_text(now), micros_text(now + lease),
+                                   std::to_string(limit), skip.take()});
   if (!rows.ok()) return rows.error();
   std::vector<Delivery> out;
   out.reserve(static_cast<std::size_t>(rows->size()));

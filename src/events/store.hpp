@@ -171,10 +171,13 @@ class EventStore {
   // first) to `owner` until now + lease: until then they are not due for
   // anyone else; when the lease expires they are due again. `owner` must be
   // unique per worker (e.g. host, pid and worker number): ownership is all
-  // that complete/retry/dead-letter check.
+  // that complete/retry/dead-letter check. Deliveries to the target ARNs in
+  // `skip_targets` are left for later (targets already at their limit of
+  // deliveries in flight).
   Result<std::vector<Delivery>> lease_due(std::string_view owner, std::size_t limit,
                                           std::chrono::milliseconds lease,
-                                          Clock::time_point now = Clock::now());
+                                          Clock::time_point now = Clock::now(),
+                                          const std::vector<std::string>& skip_targets = {});
   // Deletes the delivery (it was delivered). kNotFound, changing nothing,
   // when it is not leased to `owner` (its lease expired and another worker
   // took it, or it is gone).

@@ -649,6 +649,20 @@ TEST_F(StoreTest, TwoConcurrentRoutersRouteEveryEventExactlyOnce) {
 
 // --- deliveries --------------------------------------------------------------
 
+TEST_F(StoreTest, LeaseDueLeavesTheSkippedTargetsForLater) {
+  NewDelivery slow = delivery("e1");
+  slow.target_arn = "arn:cloudlet:usermgmt:us-east-1:1:server/10.0.0.1:1";
+  add_deliveries({slow, delivery("e2")});
+  auto leased = store_.lease_due("w", 10, seconds(30), kT0, {slow.target_arn, "x\"y{}"});
+  ASSERT_TRUE(leased.ok()) << leased.error().message;
+  ASSERT_EQ(leased->size(), 1u);
+  EXPECT_EQ(leased->front().event_id, "e2");
+  auto later = store_.lease_due("w", 10, seconds(30), kT0);
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->front().event_id, "e1");
+}
+
 TEST_F(StoreTest, LeaseDueTakesOnlyDueDeliveriesAndHoldsThemUntilTheLeaseExpires) {
   add_deliveries({delivery("e1"), delivery("e2")});
   auto first = store_.lease_due("w1", 1, seconds(30), kT0);

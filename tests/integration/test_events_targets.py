@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 import unittest
 
 import support
@@ -18,7 +19,8 @@ from test_events_durability import ENV, Cli, stop
 
 class Recorder(http.server.ThreadingHTTPServer):
     """An HTTP server on a free loopback port that records every request and
-    answers by path: /ok 200, /gone 404, /flaky 500 the first time then 200."""
+    answers by path: /ok and /fast 200, /gone 404, /slow 200 after 15 s, /flaky
+    500 the first time then 200."""
 
     def __init__(self):
         self.requests = []
@@ -32,7 +34,10 @@ class Recorder(http.server.ThreadingHTTPServer):
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     recorder.requests.append((self.path, headers, body.decode()))
                     seen = sum(1 for r in recorder.requests if r[0] == self.path)
-                status = {"/ok": 200, "/gone": 404}.get(self.path, 500 if seen == 1 else 200)
+                if self.path == "/slow":  # past the bus's 10 s attempt deadline
+                    time.sleep(15)
+                status = {"/ok": 200, "/fast": 200, "/gone": 404}.get(
+                    self.path, 500 if seen == 1 else 200)
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -40,6 +45,7 @@ class Recorder(http.server.ThreadingHTTPServer):
             def log_message(self, *args):
                 pass
 
+        self.daemon_threads = True
         super().__init__(("127.0.0.1", 0), Handler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -190,6 +196,31 @@ class TargetsTest(unittest.TestCase):
         self.assertEqual(d["TARGET_ARN"], base + "/gone")
         self.assertEqual(len(self.web.to("/gone")), 1)
         self.assertEqual(len(self.web.to("/flaky")), 2)
+
+    def test_a_slow_target_never_takes_every_worker(self):
+        # Ten deliveries (5 targets x 2 events) to a target that answers
+        # after each attempt's 10 s deadline, for the bus's 8 workers; then
+        # one to a fast target. Without a limit per target the slow ones
+        # would hold all 8 workers and the fast one would wait for an
+        # attempt to time out.
+        base = f"arn:cloudlet:http:us-east-1:000000000000:url/http://127.0.0.1:{self.web.port}"
+        self.rule("slowweb", [{"Id": f"s{i}", "Arn": base + "/slow", "Input": "{}"}
+                              for i in range(5)])
+        self.put_event("slowweb", {})
+        self.put_event("slowweb", {})
+        wait_until(lambda: len(self.web.to("/slow")) >= 4, timeout=30, what="slow attempts")
+        self.rule("fastweb", [{"Id": "f", "Arn": base + "/fast", "Input": "{}"}])
+        self.put_event("fastweb", {})
+        wait_until(lambda: self.web.to("/fast"), timeout=30, what="the fast target")
+        owed = self.db.psql(
+            "SELECT count(*), coalesce(sum(attempts), 0), count(*) FILTER (WHERE lease_owner"
+            " IS NOT NULL AND lease_until > now()) FROM event_deliveries WHERE rule = 'slowweb'")
+        count, attempts, in_flight = (int(x) for x in owed.split("|"))
+        self.assertEqual(count, 10)
+        self.assertEqual(attempts, 0, "a slow attempt had to time out before the fast one went")
+        self.assertLessEqual(in_flight, 4)  # half of the 8 workers
+        self.assertLessEqual(len(self.web.to("/slow")), 4)
+        self.aws("remove-targets", "--rule", "slowweb", "--ids", *[f"s{i}" for i in range(5)])
 
     def test_a_function_target_runs_contacts_insert(self):
         fn = "arn:aws:lambda:us-east-1:000000000000:function:contacts_insert"
