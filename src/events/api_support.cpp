@@ -102,7 +102,8 @@ std::optional<std::int64_t> RequestReader::integer(std::string_view name, std::s
   if (v->is_int64()) n = v->get_int64();
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
     n = static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double() &&
+  // Range first: converting a double outside int64's range is undefined.
+  if (v->is_double() && v->get_double() >= -9.2e18 && v->get_double() <= 9.2e18 &&
       v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double())))
     n = static_cast<std::int64_t>(v->get_double());
   if (!n) {
