@@ -6,13 +6,8 @@
 namespace cloudlet::events {
 
 std::string http_origin(std::string_view url) {
-  if (url.starts_with("http://")) url.remove_prefix(7);
-  std::string_view authority = url.substr(0, url.find_first_of("/?"));
-  std::string out(authority);
-  const auto colon = authority.rfind(':'), bracket = authority.rfind(']');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
-    out += ":80";
-  return out;
+  auto parsed = http::parse_http_url(url);
+  return parsed.ok() ? parsed->origin : std::string();
 }
 
 std::optional<AttemptFailure> HttpDelivery::deliver(const std::string& url,

@@ -25,7 +25,8 @@ namespace cloudlet::events {
 
 struct Delivery;
 
-// "host:port" of an http:// URL (port 80 when the URL names none). Pure.
+// "host:port" of an http:// URL (port 80 when the URL names none), as the
+// HTTP client reads it (http::parse_http_url); empty for no such URL. Pure.
 std::string http_origin(std::string_view url);
 
 class HttpDelivery {

@@ -35,25 +35,39 @@ Error failure(beast::error_code ec, std::string_view authority) {
 
 }  // namespace
 
-Result<ClientResponse> send(ClientRequest request, const ClientLimits& limits) {
-  std::string_view rest = request.url;
+Result<HttpUrl> parse_http_url(std::string_view url) {
+  std::string_view rest = url;
   if (!rest.starts_with("http://")) return Error::invalid_argument("only http:// URLs");
   rest.remove_prefix(7);
+  HttpUrl out;
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
   if (authority.empty()) return Error::invalid_argument("the URL names no host");
-  std::string target(rest.substr(authority.size()));
-  if (target.empty() || target.front() == '?') target.insert(0, "/");
+  out.authority = authority;
+  out.target = rest.substr(authority.size());
+  if (out.target.empty() || out.target.front() == '?') out.target.insert(0, "/");
   // host[:port], the host an IPv6 literal in brackets or not.
   std::string_view host = authority;
-  std::string port = "80";
+  out.port = "80";
   const auto bracket = authority.rfind(']');
   if (auto colon = authority.rfind(':');
       colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
     host = authority.substr(0, colon);
-    port = std::string(authority.substr(colon + 1));
+    out.port = authority.substr(colon + 1);
   }
+  out.origin = std::string(host) + ":" + out.port;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  out.host = host;
+  return out;
+}
+
+Result<ClientResponse> send(ClientRequest request, const ClientLimits& limits) {
+  auto url = parse_http_url(request.url);
+  if (!url.ok()) return url.error();
+  const std::string_view authority = url->authority;
+  const std::string& host = url->host;
+  const std::string& port = url->port;
+  const std::string& target = url->target;
   const auto verb = bhttp::string_to_verb(request.method);
   if (verb == bhttp::verb::unknown) return Error::invalid_argument("unsupported method");
 

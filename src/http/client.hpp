@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,18 @@ struct ClientLimits {
   std::chrono::milliseconds timeout{10000};
   std::size_t max_body_bytes = 10 * 1024 * 1024;
 };
+
+// An http:// URL as send() reads it, so that whoever checks where a request
+// may go (an allowlist of origins) checks what send() will connect to.
+struct HttpUrl {
+  std::string authority;  // as written: host[:port]
+  std::string host;       // without an IPv6 literal's brackets
+  std::string port;       // "80" when the URL names none
+  std::string origin;     // authority with the port always present: "host:port", "[::1]:80"
+  std::string target;     // path and query, "/" at least
+};
+// kInvalidArgument when not http:// or without a host.
+Result<HttpUrl> parse_http_url(std::string_view url);
 
 // Errors: kInvalidArgument (not an http:// URL, unknown method),
 // kDeadlineExceeded (the timeout passed), kUnavailable (the host cannot be
