@@ -154,7 +154,16 @@ Result<std::vector<AppliedMigration>> read_applied(pg::Lease& conn) {
   return out;
 }
 
-Result<std::vector<std::string>> migrate(pg::Pool& pool, const std::vector<Migration>& files) {
+Result<std::vector<std::string>> migrate(pg::Pool& service_pool,
+                                         const std::vector<Migration>& files) {
+  // A migration may rewrite a large table (0008 takes seconds per million
+  // contacts), far past a service's query timeout: migrations get their own
+  // connection, bounded only by kMigrationTimeout.
+  pg::PoolSettings settings = service_pool.settings();
+  settings.size = 1;
+  settings.pipeline_lanes = 0;
+  settings.query_timeout = kMigrationTimeout;
+  pg::Pool pool(std::move(settings));
   auto lease = pool.acquire();
   if (!lease.ok()) return lease.error();
   auto locked = lease->query(std::string("SELECT pg_advisory_lock(") + kLockKey + ")");

@@ -11,6 +11,7 @@
 // deployed `cloudlet` carries its schema with it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -57,8 +58,14 @@ std::vector<MigrationStatus> describe_migrations(const std::vector<Migration>& f
 
 Result<std::vector<AppliedMigration>> read_applied(pg::Pool& pool);
 Result<std::vector<AppliedMigration>> read_applied(pg::Lease& conn);
-// Applies what plan_migrations says; returns the names applied.
-Result<std::vector<std::string>> migrate(pg::Pool& pool, const std::vector<Migration>& files);
+// A migration's statements may each run this long (a table rewrite).
+inline constexpr std::chrono::hours kMigrationTimeout{1};
+
+// Applies what plan_migrations says, on a connection of its own to the
+// database `service_pool` reaches (with kMigrationTimeout in place of the
+// pool's query timeout); returns the names applied.
+Result<std::vector<std::string>> migrate(pg::Pool& service_pool,
+                                         const std::vector<Migration>& files);
 
 std::string sha256_hex(std::string_view data);
 

@@ -9,11 +9,12 @@
 
 namespace cloudlet::db {
 
-// Loads of at least this many rows drop the contacts' trigram indexes and
-// build them again afterwards: one bulk build is several times cheaper than
-// a million GIN insertions. The indexes are rebuilt from their own
-// definitions (pg_indexes), inside the same transaction, so a failed load
-// leaves them as they were. Readers wait on the table lock meanwhile.
+// Loads of at least this many rows drop the contacts' search indexes (the
+// trigram and the covering one) and build them again afterwards: one bulk
+// build is several times cheaper than a million GIN insertions. The
+// indexes are rebuilt from their own definitions (pg_indexes), inside the
+// same transaction, so a failed load leaves them as they were. Readers wait
+// on the table lock meanwhile.
 inline constexpr long long kRebuildIndexesFrom = 100000;
 
 struct SeedOptions {
