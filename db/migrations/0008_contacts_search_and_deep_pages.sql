@@ -1,6 +1,6 @@
 -- Deep pages and common searches at index speed (measured at 1,000,000
 -- contacts with `bench/contacts_sql`; EXPLAIN (ANALYZE, BUFFERS) figures in
--- db/README.md).
+-- src/db/README.md).
 --
 -- 1. One search document per contact. The seed's search is "first name,
 --    last name or e-mail contains the text, case-insensitively". In a UTF-8
