@@ -59,6 +59,20 @@ BEGIN
 END
 $$;
 
+-- The search and date-window predicates both functions below add to their
+-- query, as fixed fragments over the same parameter numbers: $2 the
+-- document pattern, $3 the matching companies, $4 and $5 the window's
+-- exclusive bounds.
+CREATE FUNCTION cloudlet_search_and_window_predicates(
+  has_search boolean, has_lower_bound boolean, has_upper_bound boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN has_search
+              THEN ' AND (c.search_document LIKE $2 OR c.company_id = ANY ($3))' ELSE '' END
+      || CASE WHEN has_lower_bound THEN ' AND c.created_at > $4' ELSE '' END
+      || CASE WHEN has_upper_bound THEN ' AND c.created_at < $5' ELSE '' END
+$$;
+
 -- As in 0003, with the search on search_document and pages in two steps.
 CREATE OR REPLACE FUNCTION cloudlet_contacts_filter(
   contact_id_input int,
@@ -79,15 +93,8 @@ BEGIN
   IF coalesce(contact_id_input, 0) > 0 THEN
     predicates := predicates || ' AND c.id = $1';
   END IF;
-  IF terms.document_pattern IS NOT NULL THEN
-    predicates := predicates || ' AND (c.search_document LIKE $2 OR c.company_id = ANY ($3))';
-  END IF;
-  IF lower_bound IS NOT NULL THEN
-    predicates := predicates || ' AND c.created_at > $4';
-  END IF;
-  IF upper_bound IS NOT NULL THEN
-    predicates := predicates || ' AND c.created_at < $5';
-  END IF;
+  predicates := predicates || cloudlet_search_and_window_predicates(
+    terms.document_pattern IS NOT NULL, lower_bound IS NOT NULL, upper_bound IS NOT NULL);
   IF row_limit IS NULL THEN
     RETURN QUERY EXECUTE
       'SELECT c.id, c.first_name, c.last_name, c.email, c.created_at, c.company_id '
@@ -138,15 +145,8 @@ BEGIN
     END IF;
     predicates := predicates || ' AND c.company_id = $1';
   END IF;
-  IF terms.document_pattern IS NOT NULL THEN
-    predicates := predicates || ' AND (c.search_document LIKE $2 OR c.company_id = ANY ($3))';
-  END IF;
-  IF lower_bound IS NOT NULL THEN
-    predicates := predicates || ' AND c.created_at > $4';
-  END IF;
-  IF upper_bound IS NOT NULL THEN
-    predicates := predicates || ' AND c.created_at < $5';
-  END IF;
+  predicates := predicates || cloudlet_search_and_window_predicates(
+    terms.document_pattern IS NOT NULL, lower_bound IS NOT NULL, upper_bound IS NOT NULL);
   IF after_created_at IS NOT NULL AND after_id IS NOT NULL THEN
     -- A row comparison, which a btree on (created_at, id) answers as one range.
     predicates := predicates || ' AND (c.created_at, c.id) > ($6, $7)';

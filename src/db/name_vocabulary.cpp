@@ -9,14 +9,6 @@ namespace cloudlet::db {
 
 namespace {
 
-// splitmix64 finaliser: spreads a counter into well-mixed bits.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // The common head, most common first; the seed lab's three contacts are in
 // it, so their names also turn up in generated data.
 constexpr std::array<std::string_view, 40> kRealFirstNames = {
@@ -70,7 +62,8 @@ std::vector<std::string> vocabulary(const std::array<std::string_view, 40>& head
   }
   // Rank the tail in a fixed pseudo-random order, so rarity has nothing to
   // do with the alphabet (Fisher-Yates on a counter-driven stream).
-  for (std::size_t i = tail.size(); i > 1; --i) std::swap(tail[i - 1], tail[mix(salt ^ i) % i]);
+  for (std::size_t i = tail.size(); i > 1; --i)
+    std::swap(tail[i - 1], tail[splitmix64(salt ^ i) % i]);
   names.insert(names.end(), std::make_move_iterator(tail.begin()),
                std::make_move_iterator(tail.end()));
   return names;

@@ -18,6 +18,15 @@
 
 namespace cloudlet::db {
 
+// splitmix64's finaliser: spreads a counter or seed into well-mixed bits.
+// The generated data's one source of randomness (seed rows, name ranks).
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 class NameVocabulary {
  public:
   // The first-name and last-name vocabularies (built once, then shared).

@@ -11,13 +11,6 @@
 namespace cloudlet::db {
 namespace {
 
-std::uint64_t splitmix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 TEST(NameVocabulary, HoldsThousandsOfDistinctNames) {
   for (const auto* v : {&NameVocabulary::first_names(), &NameVocabulary::last_names()}) {
     const auto& names = v->by_rank();
@@ -48,7 +41,7 @@ TEST(NameVocabulary, DrawsAreSkewedAndDeterministic) {
   const auto& v = NameVocabulary::first_names();
   std::map<std::string_view, int> counts;
   constexpr int kDraws = 200000;
-  for (int i = 0; i < kDraws; ++i) ++counts[v.draw(splitmix(static_cast<std::uint64_t>(i)))];
+  for (int i = 0; i < kDraws; ++i) ++counts[v.draw(splitmix64(static_cast<std::uint64_t>(i)))];
   double noah = static_cast<double>(counts["Noah"]) / kDraws;
   EXPECT_NEAR(noah, v.share(1), 0.003);
   EXPECT_GT(counts["Olivia"], counts["Pearl"]);

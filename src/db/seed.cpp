@@ -16,14 +16,6 @@ constexpr std::array<std::string_view, 6> kDomains = {"anyemail.com",     "examp
                                                       "mail.example.org", "corp.example.net",
                                                       "inbox.example",    "post.example"};
 
-// splitmix64: tiny, fast and good enough to spread test data.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 std::string ascii_lower(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -50,11 +42,11 @@ void append_copy_text(std::string& out, std::string_view s) {
 
 std::string generated_contact_row(std::uint64_t random_seed, long long n,
                                   const std::vector<int>& company_ids) {
-  std::uint64_t r = mix(random_seed ^ mix(static_cast<std::uint64_t>(n)));
+  std::uint64_t r = splitmix64(random_seed ^ splitmix64(static_cast<std::uint64_t>(n)));
   // Names are drawn from their own streams: a skewed draw must not share
   // bits with the uniform ones below.
-  std::string_view first = NameVocabulary::first_names().draw(mix(r ^ 1));
-  std::string_view last = NameVocabulary::last_names().draw(mix(r ^ 2));
+  std::string_view first = NameVocabulary::first_names().draw(splitmix64(r ^ 1));
+  std::string_view last = NameVocabulary::last_names().draw(splitmix64(r ^ 2));
   std::string_view domain = kDomains[(r >> 16) % kDomains.size()];
   int company = company_ids.empty() ? 1 : company_ids[(r >> 24) % company_ids.size()];
   // Spread creation times over three years before 2026-01-01, to the second.
