@@ -156,8 +156,9 @@ Result<SeedReport> seed(pg::Pool& pool, const SeedOptions& options, const SeedPr
   }
   if (auto r = lease->query("COMMIT"); !r.ok()) return r.error();
   report.contacts_added = *copied;
-  // VACUUM sets the visibility map, without which the deep pages' OFFSET
-  // over the covering index would visit every skipped row's table page.
+  // VACUUM sets the visibility map, without which a page's OFFSET over
+  // (created_at, id) or the covering index would visit every skipped row's
+  // table page instead of running on the index alone.
   (void)lease->query("VACUUM (ANALYZE) contacts");
   return report;
 }
